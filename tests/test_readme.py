@@ -1,0 +1,23 @@
+"README.md is generated from nbs/index.ipynb; it must match, and every README command must be a real one."
+import re, sys
+from conftest import ROOT, run_cli
+sys.path.insert(0, str(ROOT/"tools"))
+import render_readme
+
+def test_readme_matches_index_notebook():
+    assert (ROOT/"README.md").read_text(encoding="utf-8") == render_readme.render(), \
+        "README.md is stale: run python tools/render_readme.py"
+
+def test_readme_names_the_two_commands():
+    text = (ROOT/"README.md").read_text()
+    assert "make demo" in text and "make test" in text
+    makefile = (ROOT/"Makefile").read_text()
+    assert re.search(r"^demo:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
+    assert "make test" in (ROOT/".ci"/"run").read_text()
+
+def test_readme_cli_lines_parse():
+    "Every `codex-nb CMD ...` line in the README names a real subcommand."
+    text = (ROOT/"README.md").read_text()
+    cmds = set(re.findall(r"^codex-nb ([a-z]+)", text, re.M)) | set(re.findall(r"; codex-nb ([a-z]+)", text))
+    assert cmds >= {"train", "evaluate", "generate", "validate", "split", "data", "models", "doctor"}
+    for cmd in cmds: assert run_cli(cmd, "--help").returncode == 0, cmd

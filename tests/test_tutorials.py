@@ -1,0 +1,26 @@
+"The tutorials run through papermill with the tiny model (their parameters cell is the contract), and batch runs resume."
+import csv, json
+import papermill as pm
+from conftest import ROOT, run_cli
+
+QUICKSTART = ROOT/"nbs"/"tutorials"/"01_quickstart.ipynb"
+TINY = dict(model="tiny-llama", max_steps=4, lora_r=4, learning_rate=1e-3, eval_max_samples=2, max_new_tokens=4)
+
+def test_quickstart_runs_with_the_tiny_model(tmp_path):
+    pm.execute_notebook(str(QUICKSTART), str(tmp_path/"out.ipynb"), parameters=dict(TINY, output_dir=str(tmp_path)),
+                        cwd=str(QUICKSTART.parent), progress_bar=False, kernel_name="python3")
+    result = json.loads((tmp_path/"result.json").read_text())
+    assert set(result) >= {"final_loss", "base_perplexity", "tuned_perplexity"}
+    assert (tmp_path/"quickstart"/"adapter"/"adapter_model.safetensors").exists()
+
+def test_batch_runs_every_point_and_resumes(tmp_path):
+    grid = tmp_path/"grid.yaml"
+    grid.write_text("model: [tiny-llama]\nmax_steps: [2]\nlora_r: [2, 4]\neval_max_samples: [1]\nmax_new_tokens: [2]\n")
+    proc = run_cli("batch", QUICKSTART, grid, tmp_path/"out")
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.DictReader(open(tmp_path/"out"/"results.csv")))
+    assert [r["lora_r"] for r in rows] == ["2", "4"] and all(r["status"] == "ok" for r in rows)
+    stamps = [p.stat().st_mtime_ns for p in sorted((tmp_path/"out"/"points").glob("*/status.json"))]
+    proc = run_cli("batch", QUICKSTART, grid, tmp_path/"out")  # finished points are not rerun
+    assert proc.returncode == 0
+    assert [p.stat().st_mtime_ns for p in sorted((tmp_path/"out"/"points").glob("*/status.json"))] == stamps
