@@ -42,13 +42,13 @@ def test_adapter_loads_with_plain_peft(smoke_run):
     assert lora_b and any(p.abs().sum() > 0 for p in lora_b)  # the adapter was trained (B starts at zero)
 
 def test_evaluate_prints_base_and_finetuned(smoke_run):
-    proc = run_cli("evaluate", smoke_run, "--max-samples", "3")
+    proc = run_cli("evaluate", smoke_run, "--split", "train", "--max-samples", "3")
     assert proc.returncode == 0, proc.stderr
     header = proc.stdout.splitlines()[0]
     assert "base" in header and "final" in header
     rows = list(csv.DictReader(open(smoke_run/"eval"/"summary.csv")))
     assert {(r["model"], r["metric"]) for r in rows} >= {("base", "perplexity"), ("final", "perplexity"), ("final", "exact_match")}
-    assert len((smoke_run/"eval"/"test-final.ndjson").read_text().splitlines()) == 3
+    assert len((smoke_run/"eval"/"train-final.ndjson").read_text().splitlines()) == 3
 
 def test_generate(smoke_run):
     proc = run_cli("generate", smoke_run, "def add(a, b):", "--max-new-tokens", "5")

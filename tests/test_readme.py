@@ -17,7 +17,7 @@ def test_readme_names_the_two_commands():
 
 def test_readme_cli_lines_parse():
     "Every `codex-nb CMD ...` line in the README names a real subcommand."
-    text = (ROOT/"README.md").read_text()
-    cmds = set(re.findall(r"^codex-nb ([a-z]+)", text, re.M)) | set(re.findall(r"; codex-nb ([a-z]+)", text))
+    blocks = "\n".join(re.findall(r"```sh\n(.*?)```", (ROOT/"README.md").read_text(), re.S))
+    cmds = set(re.findall(r"(?:^|; )codex-nb ([a-z]+)", blocks, re.M))
     assert cmds >= {"train", "evaluate", "generate", "validate", "split", "data", "models", "doctor"}
     for cmd in cmds: assert run_cli(cmd, "--help").returncode == 0, cmd
