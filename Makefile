@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TORCH ?= torch==2.13.0
 
-.PHONY: install demo test test-fast nbtest pytest sync-check lint readme bench clean
+.PHONY: install demo test nbtest pytest sync-check lint readme bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,7 @@ test: sync-check lint nbtest pytest
 
 clean:
 	rm -rf $(VENV) _proc _docs .pytest_cache
+
+# benchmarks: each bench/<name>.py writes bench/results/<name>.json (side-by-side figures, machine, command)
+bench: install
+	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
