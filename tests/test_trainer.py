@@ -1,5 +1,5 @@
 "Checkpoint retention and resume refusals of the training loop (tiny model, in-process)."
-import json
+import json, os, signal, subprocess, sys, time
 import pytest
 from codex_nb.config import load_config
 from codex_nb.core import CheckpointError
@@ -44,3 +44,79 @@ def test_refused_resume_and_bad_data_write_nothing(tmp_path):
     after = {p: p.read_bytes() for p in result.run_dir.rglob("*") if p.is_file()}
     assert after == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jsonl", "smoke"]  # no staging directory left behind
+
+def losses_of(run_dir):
+    "The loss of every step; for a step logged twice (before a crash and after resuming) the later record wins."
+    out = {}
+    for line in (run_dir/"metrics.ndjson").read_text().splitlines():
+        r = json.loads(line)
+        if "loss" in r: out[r["step"]] = r["loss"]
+    return [out[k] for k in sorted(out)]
+
+def test_gradient_accumulation_gives_the_same_losses(tmp_path):
+    a = train(smoke(tmp_path, "run_name=a", "training.per_device_train_batch_size=4", "training.gradient_accumulation_steps=1"), progress=False)
+    b = train(smoke(tmp_path, "run_name=b", "training.per_device_train_batch_size=1", "training.gradient_accumulation_steps=4"), progress=False)
+    assert a.losses == pytest.approx(b.losses, abs=1e-5)
+
+CLI = [sys.executable, "-m", "codex_nb.cli"]
+
+def test_two_process_ddp_matches_one_process(tmp_path):
+    common = ["train", "--config-name", "smoke", f"output_dir={tmp_path}", "training.gradient_accumulation_steps=2"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    two = subprocess.run(["torchrun", "--nproc_per_node", "2", "-m", "codex_nb.cli", *common, "run_name=two",
+                          "training.per_device_train_batch_size=1"], capture_output=True, text=True, env=env)
+    assert two.returncode == 0, two.stderr[-3000:]
+    one = subprocess.run([*CLI, *common, "run_name=one", "training.per_device_train_batch_size=2"], capture_output=True, text=True, env=env)
+    assert one.returncode == 0, one.stderr[-3000:]
+    records = [json.loads(l) for l in (tmp_path/"two"/"metrics.ndjson").read_text().splitlines()]
+    assert sum("loss" in r for r in records) == 6  # written once, by rank 0 only
+    assert losses_of(tmp_path/"two") == pytest.approx(losses_of(tmp_path/"one"), abs=1e-4)
+    assert json.loads((tmp_path/"two"/"run.json").read_text())["status"] == "completed"
+
+def test_sigkill_mid_run_then_resume_gives_the_uninterrupted_losses(tmp_path):
+    args = ["train", "--config-name", "smoke", f"output_dir={tmp_path}", "training.max_steps=40", "training.save_every=5",
+            "training.eval_every=null", "training.save_total_limit=3", "lora.lora_dropout=0.1"]  # dropout: RNG state must be restored
+    full = subprocess.run([*CLI, *args, "run_name=full"], capture_output=True, text=True)
+    assert full.returncode == 0, full.stderr
+    proc = subprocess.Popen([*CLI, *args, "run_name=killed"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    metrics = tmp_path/"killed"/"metrics.ndjson"
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if metrics.exists() and '"step": 12,' in metrics.read_text(): break
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL); proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    done = [p.name for p in checkpoint_dirs(tmp_path/"killed")]
+    assert done and done[-1] != "step_000040"
+    resumed = subprocess.run([*CLI, *args, "run_name=killed", "--resume-from", "latest"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert losses_of(tmp_path/"killed") == losses_of(tmp_path/"full")  # bitwise on CPU fp32
+
+KILL_DURING_SAVE = """
+import os, signal, sys
+from pathlib import Path
+import accelerate
+original, calls = accelerate.Accelerator.save_state, []
+def save_state(self, output_dir=None, **kw):
+    calls.append(output_dir)
+    if len(calls) == 2:  # the second checkpoint: write part of it, then die
+        Path(output_dir).mkdir(parents=True, exist_ok=True)
+        (Path(output_dir) / "optimizer.bin").write_bytes(b"partial")
+        os.kill(os.getpid(), signal.SIGKILL)
+    return original(self, output_dir, **kw)
+accelerate.Accelerator.save_state = save_state
+from codex_nb.cli import main
+main(sys.argv[1:])
+"""
+
+def test_kill_during_checkpoint_write_resumes_from_the_last_complete_one(tmp_path):
+    args = ["train", "--config-name", "smoke", f"output_dir={tmp_path}", "run_name=r", "training.eval_every=null"]
+    proc = subprocess.run([sys.executable, "-c", KILL_DURING_SAVE, *args], capture_output=True, text=True)
+    assert proc.returncode == -signal.SIGKILL
+    assert [p.name for p in checkpoint_dirs(tmp_path/"r")] == ["step_000003"]  # the half-written one is not listed
+    assert list((tmp_path/"r"/"checkpoints").glob(".step_*.tmp"))
+    resumed = subprocess.run([*CLI, *args, "--resume-from", "latest"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resumed from" in resumed.stdout + resumed.stderr and "step_000003" in resumed.stdout + resumed.stderr
+    assert not list((tmp_path/"r"/"checkpoints").glob(".step_*.tmp"))
+    assert [p.name for p in checkpoint_dirs(tmp_path/"r")] == ["step_000003", "step_000006"]
