@@ -145,3 +145,14 @@ def test_resume_latest_continues_the_loss_sequence(tmp_path):
     proc = run_cli("train", "--config-name", "smoke", f"output_dir={tmp_path}", "run_name=part", "--resume-from", "step_000003",
                    "training.per_device_train_batch_size=1")
     assert_clean_error(proc, "cannot resume", "effective_batch_size")
+
+def test_evaluate_pass_at_k_runs_code_only_when_allowed(smoke_run):
+    proc = run_cli("evaluate", smoke_run, "--split", "train", "--max-samples", "2", "--metrics", "pass@1", "--no-base")
+    assert_clean_error(proc, "--allow-code-execution")
+    proc = run_cli("evaluate", smoke_run, "--split", "train", "--max-samples", "2", "--metrics", "pass@1,f1",
+                   "--no-base", "--allow-code-execution")
+    assert proc.returncode == 0, proc.stderr
+    rows = [r for r in csv.DictReader(open(smoke_run/"eval"/"summary.csv")) if r["metric"] == "pass@1"]
+    assert rows and float(rows[-1]["value"]) == 0.0  # a 6-step random model writes no working code
+    samples = [json.loads(l) for l in (smoke_run/"eval"/"train-final.ndjson").read_text().splitlines()]
+    assert [s["passed"] for s in samples] == [0, 0] and all("f1" in s for s in samples)
