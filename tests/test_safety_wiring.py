@@ -58,3 +58,15 @@ def test_bypass_needs_a_reason_and_is_recorded(tmp_path):
     doctor = json.loads(run_cli("doctor", "--json", "--runs-dir", tmp_path/"runs").stdout)
     assert [(r["stage"], r["reason"]) for r in doctor["unredacted_runs"]] == [("train", "synthetic secrets for a test")]
     assert "redaction was OFF" in run_cli("doctor", "--runs-dir", tmp_path/"runs").stdout
+
+def test_policy_actions_drop_and_fail(tmp_path):
+    data = planted_data(tmp_path/"planted.jsonl", 20)
+    base = ["train", "--config-name", "smoke", f"output_dir={tmp_path}/runs", f"data.path={data}", "data.limit=null"]
+    proc = run_cli(*base, "run_name=drop", "safety.policy.actions.email=drop")
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads((tmp_path/"runs"/"drop"/"run.json").read_text())
+    assert info["data_counts"]["dropped"] == 5  # every 4th record holds the email
+    assert all(EMAIL not in (tmp_path/"runs"/"drop"/"data"/f"{s}.jsonl").read_text() for s in ("train", "val", "test"))
+    proc = run_cli(*base, "run_name=fail", "safety.policy.actions.private_key=fail")
+    assert_clean_error(proc, str(data), "private_key")
+    assert KEY_BODY not in proc.stderr and not (tmp_path/"runs"/"fail").exists()
