@@ -156,3 +156,10 @@ def test_evaluate_pass_at_k_runs_code_only_when_allowed(smoke_run):
     assert rows and float(rows[-1]["value"]) == 0.0  # a 6-step random model writes no working code
     samples = [json.loads(l) for l in (smoke_run/"eval"/"train-final.ndjson").read_text().splitlines()]
     assert [s["passed"] for s in samples] == [0, 0] and all("f1" in s for s in samples)
+
+def test_doctor_fails_when_a_configured_backend_cannot_work():
+    import importlib.util
+    if importlib.util.find_spec("wandb") is not None: return  # the check needs a backend that is not installed
+    proc = run_cli("doctor", "tracking.backends=[ndjson,wandb]")
+    assert proc.returncode == 1 and "configured feature cannot work" in proc.stdout and "pip install wandb" in proc.stdout
+    assert_clean_error(run_cli("doctor", "tracking.backend=[mlflow]"), "did you mean tracking.backends?")
