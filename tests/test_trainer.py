@@ -63,7 +63,7 @@ CLI = [sys.executable, "-m", "codex_nb.cli"]
 def test_two_process_ddp_matches_one_process(tmp_path):
     common = ["train", "--config-name", "smoke", f"output_dir={tmp_path}", "training.gradient_accumulation_steps=2"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    two = subprocess.run(["torchrun", "--nproc_per_node", "2", "-m", "codex_nb.cli", *common, "run_name=two",
+    two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "codex_nb.cli", *common, "run_name=two",
                           "training.per_device_train_batch_size=1"], capture_output=True, text=True, env=env)
     assert two.returncode == 0, two.stderr[-3000:]
     one = subprocess.run([*CLI, *common, "run_name=one", "training.per_device_train_batch_size=2"], capture_output=True, text=True, env=env)
