@@ -31,7 +31,7 @@ nbtest: install
 	$(BIN)/nbdev-test --skip-folder-re '^([_.]|tutorials)'
 
 pytest: install
-	PATH=$(BIN):$$PATH $(BIN)/python -m pytest tests -q -ra
+	PATH=$(BIN):$$PATH $(BIN)/python -m pytest tests -q -ra --durations=15
 
 lint: install
 	$(BIN)/ruff check codex_nb tests tools

@@ -120,3 +120,8 @@ def test_kill_during_checkpoint_write_resumes_from_the_last_complete_one(tmp_pat
     assert "resumed from" in resumed.stdout + resumed.stderr and "step_000003" in resumed.stdout + resumed.stderr
     assert not list((tmp_path/"r"/"checkpoints").glob(".step_*.tmp"))
     assert [p.name for p in checkpoint_dirs(tmp_path/"r")] == ["step_000003", "step_000006"]
+
+def test_gradient_checkpointing_gives_the_same_losses(tmp_path):
+    plain = train(smoke(tmp_path, "run_name=plain"), progress=False)
+    checkpointed = train(smoke(tmp_path, "run_name=gc", "training.gradient_checkpointing=true"), progress=False)
+    assert checkpointed.losses == pytest.approx(plain.losses, abs=1e-5)
