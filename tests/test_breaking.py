@@ -1,0 +1,74 @@
+"Bad inputs found by trying to break the command line: each gets one message, and nothing already written is lost."
+import json
+from conftest import assert_clean_error, run_cli
+
+SMOKE = ["train", "--config-name", "smoke"]
+
+def snapshot(root):
+    return {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+def test_run_name_must_be_a_plain_name(tmp_path):
+    (tmp_path/"keep.txt").write_text("precious")
+    for bad in ["", "..", "../escape", "a/b", str(tmp_path)]:
+        assert_clean_error(run_cli(*SMOKE, f"output_dir={tmp_path}/runs", f"run_name={bad}", "overwrite=true"), "must be a plain directory name")
+    assert (tmp_path/"keep.txt").read_text() == "precious" and not (tmp_path/"escape").exists()
+
+def test_refused_resume_changes_nothing(tmp_path):
+    assert run_cli(*SMOKE, f"output_dir={tmp_path}", "run_name=r").returncode == 0
+    before = snapshot(tmp_path/"r")
+    assert_clean_error(run_cli(*SMOKE, f"output_dir={tmp_path}", "run_name=r", "training.max_steps=9", "--resume-from", "latest"), "total_steps")
+    assert_clean_error(run_cli(*SMOKE, f"output_dir={tmp_path}", "run_name=r", "lora.r=8", "--resume-from", "latest"), "lora was")
+    assert snapshot(tmp_path/"r") == before
+
+def test_empty_input_never_replaces_existing_splits(tmp_path):
+    good, empty = tmp_path/"good.jsonl", tmp_path/"empty.jsonl"
+    good.write_text("".join(json.dumps(dict(prompt=f"p{i}", completion=f"c{i}")) + "\n" for i in range(20)))
+    empty.write_text("\n\n")
+    assert run_cli("split", good, tmp_path/"s").returncode == 0
+    before = snapshot(tmp_path/"s")
+    assert_clean_error(run_cli("split", empty, tmp_path/"s"), "holds no records")
+    assert snapshot(tmp_path/"s") == before
+    assert_clean_error(run_cli(*SMOKE, f"output_dir={tmp_path}/runs", f"data.path={empty}"), "no records to train on")
+
+def test_failed_attempt_does_not_block_a_retry(tmp_path):
+    assert_clean_error(run_cli(*SMOKE, f"output_dir={tmp_path}", "run_name=r", "model.name=gguf:/nonexistent.gguf"), "does not exist")
+    assert run_cli(*SMOKE, f"output_dir={tmp_path}", "run_name=r").returncode == 0
+
+def test_data_humaneval_does_not_overwrite(tmp_path):
+    (tmp_path/"mine.jsonl").write_text("mine\n")
+    assert_clean_error(run_cli("data", "humaneval", tmp_path/"mine.jsonl"), "already exists", "--force")
+    assert (tmp_path/"mine.jsonl").read_text() == "mine\n"
+    assert_clean_error(run_cli("data", "humaneval", tmp_path), "already exists")
+
+def test_policy_file_paths_and_overrides(tmp_path):
+    policy = tmp_path/"policy.yaml"
+    policy.write_text("banned_phrases: [Project Bluebird]\n")
+    assert run_cli("validate", f"safety={policy}").returncode == 0  # an absolute path works
+    assert_clean_error(run_cli("validate", f"safety={policy}", "safety.policy.actions.email=drop"), "cannot be combined")
+    policy.write_text("banned_phrasez: [x]\n")
+    assert_clean_error(run_cli("validate", f"safety={policy}"), "banned_phrases")
+    assert_clean_error(run_cli("validate", f"safety={tmp_path}/missing.yaml"), "not found")
+    assert_clean_error(run_cli("validate", "model.dtype=float99"), "model.dtype")
+    assert_clean_error(run_cli("validate", "model.device=banana"), "model.device")
+
+def test_generate_and_evaluate_arguments(tmp_path):
+    assert run_cli(*SMOKE, f"output_dir={tmp_path}", "run_name=r").returncode == 0
+    run = tmp_path/"r"
+    assert run_cli("generate", run, "x", "--max-new-tokens", "0").returncode == 2
+    assert_clean_error(run_cli("generate", run, " "), "the prompt is empty")
+    email = "alice" + "@" + "corp-example.io"
+    out = run_cli("generate", run, f"mail {email} now", "--max-new-tokens", "2")
+    assert out.returncode == 0 and email not in out.stdout and "[REDACTED:email]" in out.stdout
+    assert run_cli("evaluate", run, "--max-samples", "0").returncode == 2
+
+def test_batch_refuses_unknown_parameters(tmp_path):
+    from conftest import ROOT
+    grid = tmp_path/"grid.yaml"
+    grid.write_text("lora_rank: [2]\n")
+    assert_clean_error(run_cli("batch", ROOT/"nbs"/"tutorials"/"01_quickstart.ipynb", grid, tmp_path/"out"), "did you mean 'lora_r'?")
+
+def test_unwritable_output_is_a_clean_error(tmp_path):
+    blocker = tmp_path/"file"
+    blocker.write_text("x")
+    proc = run_cli(*SMOKE, f"output_dir={blocker}")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "internal error" not in proc.stderr
