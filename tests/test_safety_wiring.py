@@ -31,15 +31,17 @@ def files_with_secrets(root:Path) -> list[str]:
 def test_no_planted_secret_reaches_any_file_of_the_run(tmp_path):
     data = planted_data(tmp_path/"planted.jsonl")
     assert run_cli("train", "--config-name", "smoke", f"output_dir={tmp_path}/runs", "run_name=r", f"data.path={data}",
-                   "data.limit=null").returncode == 0
+                   "data.limit=null", "tracking.max_bytes=1500", "tracking.backup_count=20").returncode == 0
     run = tmp_path/"runs"/"r"
+    assert list(run.glob("metrics.*.ndjson"))  # the log rotated, so rotated parts are searched too
     assert run_cli("evaluate", run, "--split", "train", "--max-samples", "6").returncode == 0
     assert run_cli("generate", run, f"# mail {EMAIL}\ndef g():", "--max-new-tokens", "4").returncode == 0
     assert files_with_secrets(run) == []
     info = json.loads((run/"run.json").read_text())
     assert sum(info["safety"]["findings"].values()) >= 30
-    first = json.loads((run/"metrics.ndjson").read_text().splitlines()[1])
-    assert first["event"] == "safety_findings" and sum(v for k, v in first.items() if k.startswith("safety/")) >= 30
+    from codex_nb.tracking import read_metrics
+    first = next(r for r in read_metrics(run) if r.get("event") == "safety_findings")  # all parts, oldest first
+    assert sum(v for k, v in first.items() if k.startswith("safety/")) >= 30
 
 def test_bypass_needs_a_reason_and_is_recorded(tmp_path):
     data = planted_data(tmp_path/"planted.jsonl", 12)
