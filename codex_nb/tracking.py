@@ -137,7 +137,11 @@ def metric_files(run_dir) -> list[Path]:
 
 def read_metrics(run_dir, # A run directory
                  key:str|None=None) -> list[dict]: # Keep only records holding this key (e.g. "loss")
-    "All metric records of a run, in order. Raises `CheckpointError` if the run has none."
+    """The metric records of a run, in order. Raises `CheckpointError` if the run has none.
+
+    A resumed run logs `{"event": "resume", "step": k}` before training on from checkpoint step k; the records of
+    steps after k that the interrupted attempt had logged are superseded by the rerun and dropped, so each step appears
+    once, with the values of the attempt that finished it. The files keep every record."""
     files = metric_files(run_dir)
     if not files: raise CheckpointError(f"{run_dir} has no metrics.ndjson", hint="is it a run directory? (runs/<name>)")
     out = []
@@ -146,8 +150,10 @@ def read_metrics(run_dir, # A run directory
             if not line.strip(): continue
             try: record = json.loads(line)
             except json.JSONDecodeError: continue  # a line cut by a crash mid-write
-            if key is None or key in record: out.append(record)
-    return out
+            if record.get("event") == "resume" and isinstance(record.get("step"), int):
+                out = [r for r in out if not (isinstance(r.get("step"), int) and r["step"] > record["step"])]
+            out.append(record)
+    return [r for r in out if key is None or key in r]
 
 # %% ../nbs/06_tracking.ipynb #a2ab1803
 def plot_loss(run_dir, # A run directory with metrics.ndjson

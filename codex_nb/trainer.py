@@ -17,7 +17,7 @@ from .lora import apply_lora, save_adapter
 from .data import (SPLITS, SplitPaths, build_manifest, collate, humaneval_records, length_grouped_batches,
                            save_manifest, split_jsonl, tokenize_jsonl, write_jsonl)
 from .safety import SafetyFilters
-from .tracking import Telemetry, finish_trackers, log_artifacts, make_trackers, plot_loss, probe_dependencies
+from .tracking import Telemetry, finish_trackers, log_artifacts, make_trackers, plot_loss, probe_dependencies, read_metrics
 
 # %% auto #0
 __all__ = ['split_key_for', 'prepare_data', 'package_versions', 'write_run_json', 'bypass_record', 'checkpoint_dirs',
@@ -364,6 +364,8 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
             findings = info["safety"]["findings"]
             accelerator.log({"event": "safety_findings", **{f"safety/{k}": n for k, n in sorted(findings.items())}}, step=step)
             if "mlflow" in cfg.tracking.backends: info["mlflow_run_id"] = accelerator.get_tracker("mlflow").tracker.info.run_id
+            if resume_dir is not None:  # later records of steps after this one supersede the interrupted attempt's (read_metrics)
+                accelerator.log({"event": "resume", "resumed_from": resume_dir.name}, step=step)
         write = (lambda values, step: accelerator.log(values, step=step))
         telemetry = Telemetry(every=cfg.tracking.telemetry_every) if main else None
 
@@ -423,8 +425,11 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
             save_adapter(unwrapped, run_dir/"adapter")
             tok.save_pretrained(run_dir/"adapter")
             plot_loss(run_dir)
+            final_loss = losses[-1] if losses else None
+            if final_loss is None and resume_dir is not None:  # resumed from the last checkpoint: nothing was left to train
+                final_loss = next((r["loss"] for r in reversed(read_metrics(run_dir, "loss")) if r.get("step") == step), None)
             info.update(status="completed", finished=datetime.now(timezone.utc).isoformat(), steps=step,
-                        final_loss=losses[-1] if losses else None, val_loss=val_loss)
+                        final_loss=final_loss, val_loss=val_loss)
             write_run_json(run_dir, info, filters)
             log_artifacts(accelerator.trackers, run_dir)  # config.yaml, run.json, loss.png, metrics parts -> MLflow
             finish_trackers(accelerator.trackers)         # not end_training(): it would tear down the process group

@@ -67,7 +67,9 @@ def test_every_example_runs(workspace, monkeypatch):
             assert r.exit_code == 0, f"codex-nb {shlex.join(args)} exited {r.exit_code}: {r.output[-2000:]}\n{r.exception!r}"
             outputs[shlex.join(args)] = r.stdout
     # what the examples wrote is what their help says
-    assert json.loads((workspace/"runs"/"demo"/"run.json").read_text())["model"] == "tiny-llama"
+    info = json.loads((workspace/"runs"/"demo"/"run.json").read_text())
+    assert info["model"] == "tiny-llama" and info["status"] == "completed"
+    assert info["steps"] == 40 and isinstance(info["final_loss"], float)  # kept when resuming a finished run
     assert (workspace/"runs"/"demo"/"checkpoints"/"step_000020").is_dir()
     assert (workspace/"experiments"/"try1"/"adapter"/"adapter_config.json").exists()
     assert json.loads((workspace/"experiments"/"try1"/"adapter"/"adapter_config.json").read_text())["r"] == 16

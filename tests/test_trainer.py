@@ -91,6 +91,9 @@ def test_sigkill_mid_run_then_resume_gives_the_uninterrupted_losses(tmp_path):
     resumed = subprocess.run([*CLI, *args, "run_name=killed", "--resume-from", "latest"], capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
     assert losses_of(tmp_path/"killed") == losses_of(tmp_path/"full")  # bitwise on CPU fp32
+    from codex_nb.tracking import read_metrics  # the reader drops the interrupted attempt's steps after the checkpoint
+    assert [(r["step"], r["loss"]) for r in read_metrics(tmp_path/"killed", "loss")] == list(enumerate(losses_of(tmp_path/"full"), 1))
+    assert json.loads((tmp_path/"killed"/"run.json").read_text())["final_loss"] == pytest.approx(losses_of(tmp_path/"full")[-1], abs=1e-6)
 
 KILL_DURING_SAVE = """
 import os, signal, sys
