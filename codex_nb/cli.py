@@ -321,10 +321,11 @@ def run_batch(notebook, # A notebook with a cell tagged `parameters`, including 
             point_dir.mkdir(parents=True, exist_ok=True)
             start, error = time.time(), None
             try: pm.execute_notebook(str(notebook), str(point_dir/notebook.name), parameters={**point, "output_dir": str(point_dir.resolve())},
-                                     cwd=str(notebook.parent), progress_bar=False)
+                                     cwd=str(notebook.parent), progress_bar=False,
+                                     extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no kernel start-up chatter per point
             except Exception as e:  # recorded, and the batch goes on
                 ename, evalue = getattr(e, "ename", type(e).__name__), getattr(e, "evalue", str(e))
-                error = f"{ename}: {str(evalue).strip().splitlines()[0] if str(evalue).strip() else ''}"
+                error = f"{ename}: " + " ".join(str(evalue).split())[:300]  # one line: the whole message, not just its heading
             row = dict(point=i, **point, status="failed" if error else "ok", error=error or "", seconds=round(time.time() - start, 1))
             result_file = point_dir/"result.json"
             if result_file.exists() and not error: row.update(json.loads(result_file.read_text()))

@@ -300,7 +300,7 @@ def _hydra_error(e:Exception, overrides:list[str]) -> ConfigError:
 def _as_hydra(override:str, root:Path) -> str:
     "A value override becomes `++key=value` (set or add), so a misspelt key reaches validation and gets a did-you-mean."
     key, eq, value = override.partition("=")
-    if key == "safety" and value.endswith((".yaml", ".yml")):
+    if key == "safety" and value.strip("'\"").endswith((".yaml", ".yml")):  # quoted too: safety='my policy.yaml'
         return f"++safety.policy={value}"  # safety=path/to/policy.yaml: a custom policy file, not a group option
     if not eq or key.startswith(("+", "~")) or (root/key).is_dir(): return override  # group choice or explicit syntax
     return "++" + override
@@ -332,7 +332,7 @@ def load_config(overrides:list[str]=(), # Hydra overrides, e.g. `["training=smok
                 config_name:str="config", # Top-level config file in the tree
                 config_path:str|Path|None=None) -> RunConfig: # The tree; defaults to `config_dir()`
     "Compose and validate a `RunConfig`. Raises `ConfigError` naming every bad key and value."
-    return validate(compose(overrides, config_name, config_path), source=f"configs/{config_name}.yaml + {list(overrides)}")
+    return validate(compose(overrides, config_name, config_path), source=f"configs/{config_name}.yaml" + (f" + {len(overrides)} override(s)" if overrides else ""))
 
 # %% ../nbs/01_config.ipynb #4a603110
 def save_config(cfg:RunConfig, path) -> Path:

@@ -4,6 +4,22 @@ import papermill as pm
 from conftest import ROOT, run_cli
 
 QUICKSTART = ROOT/"nbs"/"tutorials"/"01_quickstart.ipynb"
+TUTORIALS = sorted((ROOT/"nbs"/"tutorials").glob("*.ipynb"))
+
+def test_every_tutorial_is_parameterized_and_tested():
+    "One `parameters` cell with the real model as default and an output_dir; no papermill leftovers; a test runs it."
+    import re
+    assert [p.stem[:3] for p in TUTORIALS] == ["01_", "02_", "03_", "04_", "05_"]
+    tests = " ".join(p.read_text() for p in (ROOT/"tests").glob("test_tutorial*.py"))
+    for nb in TUTORIALS:
+        cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+        params = [c for c in cells if "parameters" in c["metadata"].get("tags", [])]
+        assert len(params) == 1, nb.name
+        source = "".join(params[0]["source"])
+        assert re.search(r'^model = "smollm2-135m-instruct"', source, re.M) and re.search(r"^output_dir = ", source, re.M), nb.name
+        assert not any("injected-parameters" in c["metadata"].get("tags", []) or "papermill" in c["metadata"] for c in cells), nb.name
+        assert "result.json" in "".join("".join(c["source"]) for c in cells[-2:]), f"{nb.name}: the last cells write result.json"
+        assert nb.name in tests or nb.stem.upper() in tests or nb == QUICKSTART, f"no test runs {nb.name}"
 TINY = dict(model="tiny-llama", max_steps=4, lora_r=4, learning_rate=1e-3, eval_max_samples=2, max_new_tokens=4)
 
 def test_quickstart_runs_with_the_tiny_model(tmp_path):
