@@ -304,23 +304,23 @@ def check_ratios(ratios) -> tuple[float, float, float]:
     if abs(sum(ratios) - 1) > 1e-6: raise DataError(f"ratios {ratios} sum to {sum(ratios):g}, not 1", hint="make them add up to 1")
     return ratios
 
-# %% ../nbs/04_data.ipynb #fe053436
+# %% ../nbs/04_data.ipynb #8d6dc71f
 def _position(seed_prefix:str, value) -> float:
     digest = hashlib.blake2b((seed_prefix + _canonical(value)).encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64
 
 def _key_check(key:str):
     def check(record):
-        if key not in record: raise DataError(f"record has no field {key!r} to split by", hint=f"add {key!r} to every record or drop --key")
+        if key not in record: raise DataError(f"record has no field {key!r} to split by", hint=f"add {key!r} to every record, or split by another field (key=, data.split_key, --key) or none")
     return check
 
 def split_key(record:dict, key:str|None, seed:int, where:str="") -> float:
     "The record's position in [0, 1): blake2b(f'{seed}\\x00{canonical JSON of the key value or record}', 8 bytes) / 2**64."
     if key is not None and key not in record:
-        raise DataError(f"{where}: record has no field {key!r} to split by", hint=f"add {key!r} to every record or drop --key")
+        raise DataError(f"{where}: record has no field {key!r} to split by", hint=f"add {key!r} to every record, or split by another field (key=, data.split_key, --key) or none")
     return _position(f"{seed}\x00", record if key is None else record[key])
 
-# %% ../nbs/04_data.ipynb #3556ba32
+# %% ../nbs/04_data.ipynb #c23ee363
 def _split_check(schema:str|None, key:str|None) -> Callable[[dict], object]|None:
     "The reader's `check` for a split: the schema, then the presence of the split key."
     checks = ([schema_check(schema)] if schema is not None else []) + ([_key_check(key)] if key is not None else [])
@@ -329,9 +329,9 @@ def _split_check(schema:str|None, key:str|None) -> Callable[[dict], object]|None
 
 def _route(records:Iterable, files:dict, bounds:tuple, seed_prefix:str, key:str|None, counts:dict,
            transform:Callable|None=None, limit:int|None=None) -> int:
-    "Write each record of `records` (`_scan`'s tuples) to the file of its split; returns how many records were seen."
+    "Write each record of `records` (`_scan`'s tuples) to the binary file of its split; returns how many records were seen."
     seen = 0
-    for _, _, _, record in records:
+    for _, _, line, record in records:
         if limit and seen >= limit: break
         seen += 1
         u = _position(seed_prefix, record if key is None else record[key])
@@ -339,11 +339,12 @@ def _route(records:Iterable, files:dict, bounds:tuple, seed_prefix:str, key:str|
         if transform is not None:
             record = transform(record)
             if record is None: counts["dropped"] += 1; continue
-        files[split].write(_dumps(record) + "\n")
+            line = _dumps(record).encode("utf-8")
+        files[split].write(line + b"\n")  # untransformed: the input line itself, never re-encoded
         counts[split] += 1
     return seen
 
-# %% ../nbs/04_data.ipynb #bfd56e6b
+# %% ../nbs/04_data.ipynb #031e8e01
 def split_jsonl(path, # Input JSONL (plain or .gz)
                 out_dir, # Directory for train.jsonl, val.jsonl, test.jsonl
                 ratios=(0.8, 0.1, 0.1), # train/val/test fractions
@@ -370,7 +371,7 @@ def split_jsonl(path, # Input JSONL (plain or .gz)
         if len(ranges) > 1: seen = _split_parallel(path, ranges, tmp, rejects, on_error, schema, key, bounds, prefix, counts, stats)
         else:
             with contextlib.ExitStack() as stack:
-                files = {s: stack.enter_context(open(p, "w", encoding="utf-8", newline="\n")) for s, p in tmp.items()}
+                files = {s: stack.enter_context(open(p, "wb")) for s, p in tmp.items()}
                 records = stack.enter_context(contextlib.closing(_scan(path, on_error, rejects, stats, check)))
                 seen = _route(records, files, bounds, prefix, key, counts, transform, limit)
         if sum(counts[s] for s in SPLITS) + counts["dropped"] != seen:
@@ -410,14 +411,14 @@ def _line_ranges(path, parts:int) -> list[tuple[int, int, int]]:
             line += _count_newlines(f, start, end)
     return ranges
 
-# %% ../nbs/04_data.ipynb #382a141e
+# %% ../nbs/04_data.ipynb #571aadf1
 def _split_part(job:tuple) -> dict:
     "A worker of a parallel split: route one byte range of the file into part files. Returns counts, or the error met."
     path, (start, end, first_line), parts, rejects, on_error, schema, key, bounds, prefix = job
     counts, stats = dict.fromkeys(SPLITS, 0) | {"dropped": 0}, ReadStats()
     try:
         with contextlib.ExitStack() as stack:
-            files = {s: stack.enter_context(open(parts[s], "w", encoding="utf-8", newline="\n")) for s in SPLITS}
+            files = {s: stack.enter_context(open(parts[s], "wb")) for s in SPLITS}
             records = _scan(path, on_error, rejects, stats, _split_check(schema, key), start, end, first_line, warn=False)
             seen = _route(stack.enter_context(contextlib.closing(records)), files, bounds, prefix, key, counts)
     except DataError as e: return dict(error=(e.message, e.hint))
