@@ -49,7 +49,7 @@ def main(argv:list[str]|None=None):
         _echo_err(f"internal error: {type(e).__name__}: {e}\n  hint: rerun with CODEX_NB_DEBUG=1 for the traceback and report it")
         sys.exit(1)
 
-# %% ../nbs/10_cli.ipynb #ecc2460b
+# %% ../nbs/10_cli.ipynb #903bd075
 @app.command(epilog=_examples("codex-nb train", "codex-nb train model=tiny-llama training=smoke lora.r=16 output_dir=experiments run_name=try1",
                               "codex-nb train --config-name smoke", "codex-nb train run_name=demo --resume-from latest  # continue an interrupted run"))
 def train(overrides:Optional[list[str]]=typer.Argument(None, help="Hydra overrides: group=option (training=smoke) or key=value (lora.r=16)"),
@@ -65,12 +65,14 @@ def train(overrides:Optional[list[str]]=typer.Argument(None, help="Hydra overrid
         overrides += ["safety.enabled=false", "safety.bypass_reason=" + json.dumps(unsafe_no_redaction)]
     cfg = load_config(overrides, config_name)
     result = run_training(cfg)
+    from accelerate import PartialState
+    if not PartialState().is_main_process: return  # under torchrun / accelerate launch, one summary
     losses = result.losses
     typer.echo(f"trained {result.steps} steps; loss {losses[0]:.4f} -> {losses[-1]:.4f}" if losses else f"trained {result.steps} steps")
     if result.val_loss is not None: typer.echo(f"val loss {result.val_loss:.4f}")
     typer.echo(f"adapter: {result.adapter_dir}\nrun: {result.run_dir}")
 
-# %% ../nbs/10_cli.ipynb #58e14b74
+# %% ../nbs/10_cli.ipynb #3eae5b8d
 @app.command(epilog=_examples("codex-nb evaluate runs/demo", "codex-nb evaluate runs/demo --checkpoint step_000020 --split val",
                               "codex-nb evaluate runs/demo --metrics perplexity,exact_match,pass@1 --allow-code-execution"))
 def evaluate(run_dir:Path=typer.Argument(..., help="A run directory made by codex-nb train"),
@@ -84,9 +86,11 @@ def evaluate(run_dir:Path=typer.Argument(..., help="A run directory made by code
     "Score a run's adapter and the base model on a split; writes eval/*.ndjson and eval/summary.csv."
     from codex_nb.evaluation import evaluate_run
     from codex_nb.trainer import checkpoint_dirs
+    if metrics is not None and not [m for m in metrics.split(",") if m.strip()]:
+        raise ConfigError("--metrics is empty", hint="name at least one metric, e.g. --metrics perplexity,exact_match, or leave it out for the run's eval.metrics")
     names = ["final"] + [p.name for p in checkpoint_dirs(run_dir)] if checkpoint == "all" else [checkpoint]
     for i, name in enumerate(names):
-        res = evaluate_run(run_dir, split, name, metrics.split(",") if metrics else None, include_base=base and i == 0,
+        res = evaluate_run(run_dir, split, name, [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None, include_base=base and i == 0,
                            allow_code_execution=allow_code_execution or None, max_samples=max_samples, unsafe_no_redaction=unsafe_no_redaction)
         typer.echo(res.table())
     typer.echo(f"per-sample outputs: {Path(run_dir)/'eval'}; summary: {Path(run_dir)/'eval'/'summary.csv'}")

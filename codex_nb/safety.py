@@ -307,7 +307,7 @@ DETECTORS = (
 )
 DETECTOR_NAMES = tuple(dict.fromkeys(d.name for d in DETECTORS)) + ("banned_phrase",)
 
-# %% ../nbs/05_safety.ipynb #33c831a9
+# %% ../nbs/05_safety.ipynb #28c91f85
 Action = Literal["redact", "drop", "fail"]
 
 def _did_you_mean(name:str, choices) -> str:
@@ -354,8 +354,8 @@ class SafetyPolicy(BaseModel):
         for i, pattern in enumerate(v):
             try: rx = re.compile(pattern)
             except re.error as e:
-                raise ValueError(f"banned_patterns[{i}] {pattern!r} is not a valid regex: {e}") from None
-            if rx.fullmatch(""): raise ValueError(f"banned_patterns[{i}] {pattern!r} matches the empty string")
+                raise ValueError(f"banned_patterns[{i}] '{pattern}' is not a valid regex: {e}") from None
+            if rx.fullmatch(""): raise ValueError(f"banned_patterns[{i}] '{pattern}' matches the empty string")
         return v
 
     @field_validator("replacement")
@@ -379,8 +379,10 @@ class SafetyPolicy(BaseModel):
             raise SafetyError(f"{source}: a safety policy must be a mapping, got {type(data).__name__}",
                               hint=f"use the keys {', '.join(cls.model_fields)}")
         try: return cls.model_validate({k: v for k, v in data.items() if v is not None})
-        except ValidationError as e: raise SafetyError(f"{source}: " + "; ".join(_policy_problem(x) for x in e.errors()),
-                                                       hint=f"valid keys: {', '.join(cls.model_fields)}") from None
+        except ValidationError as e:
+            unknown = any(x["type"] == "extra_forbidden" for x in e.errors())
+            raise SafetyError(f"{source}: " + "; ".join(_policy_problem(x) for x in e.errors()),
+                              hint=f"valid keys: {', '.join(cls.model_fields)}" if unknown else "fix the value named above") from None
 
     @classmethod
     def from_yaml(cls, path # A YAML file with any of the fields above
@@ -402,7 +404,8 @@ def _policy_problem(err:dict) -> str:
     "One pydantic error as `key: what is wrong`, with a did-you-mean for unknown keys."
     key = ".".join(str(p) for p in err["loc"])
     if err["type"] == "extra_forbidden": return f"{key}: unknown key{_did_you_mean(key, SafetyPolicy.model_fields)}"
-    return f"{key}: {err['msg'].removeprefix('Value error, ')}"
+    msg = err["msg"].removeprefix("Value error, ")
+    return msg if msg.startswith(key) else f"{key}: {msg}"  # the message may already name the item, e.g. banned_patterns[0]
 
 # %% ../nbs/05_safety.ipynb #f8e4bbb4
 def _banned_phrase_regex(phrase:str, case_sensitive:bool=False) -> re.Pattern:

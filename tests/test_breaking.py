@@ -60,6 +60,7 @@ def test_generate_and_evaluate_arguments(tmp_path):
     out = run_cli("generate", run, f"mail {email} now", "--max-new-tokens", "2")
     assert out.returncode == 0 and email not in out.stdout and "[REDACTED:email]" in out.stdout
     assert run_cli("evaluate", run, "--max-samples", "0").returncode == 2
+    for empty in ["", " , "]: assert_clean_error(run_cli("evaluate", run, "--metrics", empty), "--metrics is empty")
 
 def test_batch_refuses_unknown_parameters(tmp_path):
     from conftest import ROOT

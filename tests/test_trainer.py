@@ -66,6 +66,7 @@ def test_two_process_ddp_matches_one_process(tmp_path):
     two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "codex_nb.cli", *common, "run_name=two",
                           "training.per_device_train_batch_size=1"], capture_output=True, text=True, env=env)
     assert two.returncode == 0, two.stderr[-3000:]
+    assert two.stdout.count("trained 6 steps") == 1, two.stdout  # one summary, from the main process
     one = subprocess.run([*CLI, *common, "run_name=one", "training.per_device_train_batch_size=2"], capture_output=True, text=True, env=env)
     assert one.returncode == 0, one.stderr[-3000:]
     records = [json.loads(l) for l in (tmp_path/"two"/"metrics.ndjson").read_text().splitlines()]
