@@ -72,7 +72,7 @@ def train(overrides:Optional[list[str]]=typer.Argument(None, help="Hydra overrid
     if result.val_loss is not None: typer.echo(f"val loss {result.val_loss:.4f}")
     typer.echo(f"adapter: {result.adapter_dir}\nrun: {result.run_dir}")
 
-# %% ../nbs/10_cli.ipynb #3eae5b8d
+# %% ../nbs/10_cli.ipynb #c7acf705
 @app.command(epilog=_examples("codex-nb evaluate runs/demo", "codex-nb evaluate runs/demo --checkpoint step_000020 --split val",
                               "codex-nb evaluate runs/demo --metrics perplexity,exact_match,pass@1 --allow-code-execution"))
 def evaluate(run_dir:Path=typer.Argument(..., help="A run directory made by codex-nb train"),
@@ -84,14 +84,16 @@ def evaluate(run_dir:Path=typer.Argument(..., help="A run directory made by code
              max_samples:Optional[int]=typer.Option(None, min=1, help="Evaluate only the first N records of the split"),
              unsafe_no_redaction:Optional[str]=typer.Option(None, metavar="REASON", help="Write outputs unredacted, giving the reason (recorded in run.json)")):
     "Score a run's adapter and the base model on a split; writes eval/*.ndjson and eval/summary.csv."
-    from codex_nb.evaluation import evaluate_run
+    from codex_nb.evaluation import evaluate_run, load_run_model
     from codex_nb.trainer import checkpoint_dirs
     if metrics is not None and not [m for m in metrics.split(",") if m.strip()]:
         raise ConfigError("--metrics is empty", hint="name at least one metric, e.g. --metrics perplexity,exact_match, or leave it out for the run's eval.metrics")
     names = ["final"] + [p.name for p in checkpoint_dirs(run_dir)] if checkpoint == "all" else [checkpoint]
+    loaded = None
     for i, name in enumerate(names):
+        loaded = load_run_model(run_dir, name, reuse=loaded)  # the base model is loaded once for all checkpoints
         res = evaluate_run(run_dir, split, name, [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None, include_base=base and i == 0,
-                           allow_code_execution=allow_code_execution or None, max_samples=max_samples, unsafe_no_redaction=unsafe_no_redaction)
+                           allow_code_execution=allow_code_execution or None, max_samples=max_samples, unsafe_no_redaction=unsafe_no_redaction, loaded=loaded)
         typer.echo(res.table())
     typer.echo(f"per-sample outputs: {Path(run_dir)/'eval'}; summary: {Path(run_dir)/'eval'/'summary.csv'}")
 

@@ -24,7 +24,7 @@ __all__ = ['CODE_STOPS', 'SUMMARY_FIELDS', 'TEXT_METRICS', 'CORPUS_METRICS', 'ru
            'sample_nll', 'truncate_at_stops', 'generate_texts', 'EvalResult', 'evaluate_run', 'log_eval_summary',
            'record_eval_bypass', 'generate']
 
-# %% ../nbs/09_evaluation.ipynb #f0c0079d
+# %% ../nbs/09_evaluation.ipynb #bb68fabe
 def run_config(run_dir) -> RunConfig:
     "The resolved config of a run. Raises `CheckpointError` if `run_dir` is not a run directory."
     path = Path(run_dir)/"config.yaml"
@@ -42,12 +42,19 @@ def adapter_dir(run_dir, checkpoint:str|None=None) -> Path:
                               hint=f"choose one of {kept}" if kept else "train the run to completion first")
     return path
 
-def load_run_model(run_dir, checkpoint:str|None=None, device:str|None=None):
-    "`(peft_model, tokenizer, cfg)` for a run's checkpoint, in eval mode."
-    cfg = run_config(run_dir)
+def load_run_model(run_dir, checkpoint:str|None=None, device:str|None=None,
+                   reuse:tuple|None=None): # What an earlier call returned for the same run: its base model is kept
+    """`(peft_model, tokenizer, cfg)` for a run's checkpoint, in eval mode, the checkpoint's adapter active.
+
+    With `reuse`, the checkpoint's adapter is added to that model (named after the checkpoint) instead of loading the
+    base model again: comparing several checkpoints costs one model load."""
     path = adapter_dir(run_dir, checkpoint)
+    if reuse is not None:
+        model, tok, cfg = reuse
+        return load_adapter(model, path, adapter_name=checkpoint or "final").eval(), tok, cfg
+    cfg = run_config(run_dir)
     base, tok = load_model(cfg.model.path or cfg.model.name, device=device or cfg.model.device, dtype=cfg.model.dtype)
-    return load_adapter(base, path).eval(), tok, cfg
+    return load_adapter(base, path, adapter_name=checkpoint or "final").eval(), tok, cfg
 
 # %% ../nbs/09_evaluation.ipynb #5486ff5d
 def sample_nll(model, tok, records:list[dict], max_length:int=512, batch_size:int=8,
@@ -99,7 +106,7 @@ def generate_texts(model, tok, prompts:list[str], # Prompts, generated in batche
     finally: tok.padding_side = side
     return outs
 
-# %% ../nbs/09_evaluation.ipynb #5217161b
+# %% ../nbs/09_evaluation.ipynb #1bc796a7
 @dataclass
 class EvalResult:
     "Scores of one `evaluate_run` call."
@@ -174,10 +181,11 @@ def evaluate_run(run_dir, # A run directory made by `train`
                  allow_code_execution:bool|None=None, # Needed for pass@1; default: eval.allow_code_execution
                  max_samples:int|None=None, batch_size:int|None=None, max_new_tokens:int|None=None,
                  device:str|None=None,
-                 unsafe_no_redaction:str|None=None) -> EvalResult: # A reason: write outputs unredacted (recorded in run.json)
+                 unsafe_no_redaction:str|None=None, # A reason: write outputs unredacted (recorded in run.json)
+                 loaded:tuple|None=None) -> EvalResult: # `load_run_model(run_dir, checkpoint, reuse=...)`'s result, to skip loading
     "Evaluate a run's adapter (and the base model) on `split`; write per-sample NDJSON and `eval/summary.csv`."
     run_dir = Path(run_dir)
-    model, tok, cfg = load_run_model(run_dir, checkpoint, device)
+    model, tok, cfg = loaded or load_run_model(run_dir, checkpoint, device)
     e = cfg.eval
     explicit, metrics = metrics is not None, list(metrics if metrics is not None else e.metrics)
     if cfg.data.schema_ != "prompt_completion":  # nothing to complete: only the likelihood metrics apply

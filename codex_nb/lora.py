@@ -112,17 +112,21 @@ def apply_lora(model, # A `transformers` causal LM
     was_training = model.training
     return get_peft_model(model, lora_config(model, **overrides)).train(was_training)
 
-# %% ../nbs/03_lora.ipynb #47b3f825
+# %% ../nbs/03_lora.ipynb #6d6c2b94
 def save_adapter(model, # A PEFT model
                  path): # Directory to write; replaced atomically
     "Save `model`'s adapter in PEFT format (safetensors) to `path`."
     with atomic_dir(path) as tmp: model.save_pretrained(tmp, safe_serialization=True)
     return Path(path)
 
-def load_adapter(base_model, # The base `transformers` model the adapter was trained on
+def load_adapter(base_model, # The base `transformers` model the adapter was trained on, or a PEFT model of it
                  path, # Directory holding adapter_config.json and adapter_model.safetensors
-                 is_trainable:bool=False):
-    "Load a saved adapter onto `base_model`. Raises `CheckpointError` if the files are missing, not safetensors, or do not fit."
+                 is_trainable:bool=False,
+                 adapter_name:str="default"): # Its name in the PEFT model (several adapters can share one base)
+    """Load a saved adapter onto `base_model` and make it the active one; returns the PEFT model.
+
+    Given a PEFT model, the adapter is added beside those it holds (PEFT's `load_adapter`), so comparing checkpoints
+    loads the base weights once. Raises `CheckpointError` if the files are missing, not safetensors, or do not fit."""
     from peft import PeftModel
     path = Path(path)
     if not (path/"adapter_config.json").exists():
@@ -132,7 +136,11 @@ def load_adapter(base_model, # The base `transformers` model the adapter was tra
         raise CheckpointError(f"{path} has no adapter_model.safetensors" + (f" (only the pickle {pickled[0]})" if pickled else ""),
                               hint="only safetensors adapters are loaded (unpickling can run code): save the adapter again with "
                                    "save_pretrained(..., safe_serialization=True) where you trust it")
-    try: return PeftModel.from_pretrained(base_model, path, is_trainable=is_trainable)
+    try:
+        if not isinstance(base_model, PeftModel): return PeftModel.from_pretrained(base_model, path, adapter_name, is_trainable=is_trainable)
+        if adapter_name not in base_model.peft_config: base_model.load_adapter(path, adapter_name, is_trainable=is_trainable)
+        base_model.set_adapter(adapter_name)
+        return base_model
     except (RuntimeError, ValueError) as e:  # size mismatches, target modules the base model does not have
         raise CheckpointError(f"the adapter in {path} does not fit {type(base_model).__name__}: {str(e).strip().splitlines()[0][:200]}",
                               hint="load it onto the base model it was trained on (see base_model_name_or_path in its adapter_config.json)") from None

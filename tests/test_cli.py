@@ -50,6 +50,22 @@ def test_evaluate_prints_base_and_finetuned(smoke_run):
     assert {(r["model"], r["metric"]) for r in rows} >= {("base", "perplexity"), ("final", "perplexity"), ("final", "exact_match")}
     assert len((smoke_run/"eval"/"train-final.ndjson").read_text().splitlines()) == 3
 
+def test_evaluate_all_checkpoints_loads_the_base_model_once(smoke_run, tmp_path, monkeypatch):
+    import shutil
+    import codex_nb.evaluation as evaluation
+    from typer.testing import CliRunner
+    from codex_nb.cli import app
+    run = shutil.copytree(smoke_run, tmp_path/"run")
+    calls, real = [], evaluation.load_model
+    monkeypatch.setattr(evaluation, "load_model", lambda *a, **k: calls.append(a) or real(*a, **k))
+    r = CliRunner().invoke(app, ["evaluate", str(run), "--checkpoint", "all", "--split", "val", "--max-samples", "2", "--metrics", "perplexity"])
+    assert r.exit_code == 0, r.output
+    assert len(calls) == 1
+    rows = [x for x in csv.DictReader(open(run/"eval"/"summary.csv")) if x["split"] == "val" and x["metric"] == "perplexity"]
+    assert [x["model"] for x in rows] == ["base", "final", "step_000003", "step_000006"]
+    assert rows[1]["value"] == rows[3]["value"]  # the final adapter is the step-6 checkpoint's
+    assert rows[2]["value"] != rows[3]["value"]
+
 def test_generate(smoke_run):
     proc = run_cli("generate", smoke_run, "def add(a, b):", "--max-new-tokens", "5")
     assert proc.returncode == 0, proc.stderr
