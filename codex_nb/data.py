@@ -22,7 +22,7 @@ __all__ = ['ON_ERROR', 'SCHEMAS', 'SCHEMA_HINTS', 'SPLITS', 'IGNORE_INDEX', 'TOK
            'manifest_path', 'save_manifest', 'record_at', 'load_manifest', 'verify_manifest', 'tokenize_example',
            'tokenize_text', 'chat_segments', 'tokenize_messages', 'tokenize_record', 'tokenize_records',
            'tokenizer_fingerprint', 'tokenized_cache_path', 'tokenize_jsonl', 'to_dataset', 'length_grouped_batches',
-           'collate', 'padding_fraction']
+           'collate', 'token_nll', 'padding_fraction']
 
 # %% ../nbs/04_data.ipynb #113fb753
 _BOM = b"\xef\xbb\xbf"
@@ -704,7 +704,7 @@ def to_dataset(records # Records: a list of dicts, a JSONL path, or a `datasets.
     except (TypeError, ValueError) as e:  # pyarrow's ArrowInvalid / ArrowTypeError derive from these
         raise DataError(f"records cannot form a datasets.Dataset: {e}", hint="give each field one type in every record") from None
 
-# %% ../nbs/04_data.ipynb #b8c93775
+# %% ../nbs/04_data.ipynb #97626d1a
 def length_grouped_batches(lengths:list[int], # Token count of each example
                            batch_size:int, seed:int, epoch:int=0, # The order depends only on (seed, epoch)
                            window:int=16) -> list[list[int]]: # Batches sorted together
@@ -726,6 +726,28 @@ def collate(examples:list[dict], pad_token_id:int) -> dict:
     return dict(input_ids=torch.tensor([pad(x["input_ids"], pad_token_id) for x in examples]),
                 labels=torch.tensor([pad(x["labels"], IGNORE_INDEX) for x in examples]),
                 attention_mask=torch.tensor([pad([1] * len(x["input_ids"]), 0) for x in examples]))
+
+def token_nll(logits, # Model output of shape (batch, seq, vocab), any float dtype
+              labels, # Target ids (batch, seq), aligned with `input_ids`; `ignore_index` where nothing is scored
+              ignore_index:int=IGNORE_INDEX # Label of positions that do not count (padding, prompt)
+             ):
+    """Per-sample summed negative log-likelihood (nats) and number of scored tokens of a causal LM's batch.
+
+    As in Hugging Face causal LMs, `labels` sit at the same positions as `input_ids` and the logits at position `t`
+    predict the label at `t + 1`, so both are shifted by one here. Positions labelled `ignore_index` add nothing, even
+    if their logits are not finite. Computed in float32. Returns `(nll, n_tokens)`, tensors of shape (batch,).
+    Raises `DataError` when the shapes do not match."""
+    import torch
+    import torch.nn.functional as F
+    if logits.dim() != 3 or logits.shape[:2] != labels.shape:
+        raise DataError(f"logits of shape {tuple(logits.shape)} do not match labels of shape {tuple(labels.shape)}",
+                        hint="pass logits (batch, seq, vocab) and labels (batch, seq) of the same batch")
+    logits, labels = logits[:, :-1].float(), labels[:, 1:].to(logits.device)
+    scored = labels != ignore_index
+    nll = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=ignore_index,
+                          reduction="none").view(labels.shape)
+    nll = torch.where(scored, nll, torch.zeros_like(nll))
+    return nll.sum(-1), scored.sum(-1)
 
 def padding_fraction(batches:list[list[int]], lengths:list[int]) -> float:
     "Fraction of processed token positions that are padding."

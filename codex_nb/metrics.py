@@ -16,8 +16,7 @@ import datasets, evaluate
 
 # %% auto #0
 __all__ = ['METRICS', 'pass_at_k', 'CodexMetric', 'normalize_answer', 'ExactMatch', 'TokenF1', 'UnicodeTokenizer', 'RougeL',
-           'Bleu', 'Chrf', 'token_nll', 'Perplexity', 'run_program', 'check_program', 'PassAtK', 'get_metric',
-           'module_path']
+           'Bleu', 'Chrf', 'Perplexity', 'run_program', 'check_program', 'PassAtK', 'get_metric', 'module_path']
 
 # %% ../nbs/08_metrics.ipynb #85d90b17
 def pass_at_k(n:int, # Samples generated for the problem
@@ -302,28 +301,8 @@ class Chrf(CodexMetric):
         result = sacrebleu.corpus_chrf(predictions, streams, char_order=char_order, word_order=word_order, beta=beta)
         return {"chrf": float(result.score)}
 
-# %% ../nbs/08_metrics.ipynb #9600346f
-def token_nll(logits, # Model output of shape (batch, seq, vocab), any float dtype
-              labels, # Target ids (batch, seq), aligned with `input_ids`; `ignore_index` where nothing is scored
-              ignore_index:int=-100 # Label of positions that do not count (padding, prompt)
-             ):
-    """Per-sample summed negative log-likelihood (nats) and number of scored tokens of a causal LM's batch.
-
-    As in Hugging Face causal LMs, `labels` sit at the same positions as `input_ids` and the logits at position `t`
-    predict the label at `t + 1`, so both are shifted by one here. Positions labelled `ignore_index` add nothing, even
-    if their logits are not finite. Computed in float32. Returns `(nll, n_tokens)`, tensors of shape (batch,).
-    Raises `DataError` when the shapes do not match."""
-    import torch
-    import torch.nn.functional as F
-    if logits.dim() != 3 or logits.shape[:2] != labels.shape:
-        raise DataError(f"logits of shape {tuple(logits.shape)} do not match labels of shape {tuple(labels.shape)}",
-                        hint="pass logits (batch, seq, vocab) and labels (batch, seq) of the same batch")
-    logits, labels = logits[:, :-1].float(), labels[:, 1:].to(logits.device)
-    scored = labels != ignore_index
-    nll = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=ignore_index,
-                          reduction="none").view(labels.shape)
-    nll = torch.where(scored, nll, torch.zeros_like(nll))
-    return nll.sum(-1), scored.sum(-1)
+# %% ../nbs/08_metrics.ipynb #57c8c594
+from .data import token_nll  # noqa: F401 (metrics.token_nll) defined beside the -100 labels it scores, shared with the trainer
 
 # %% ../nbs/08_metrics.ipynb #0359de1d
 _PERPLEXITY_INPUTS = """
