@@ -106,7 +106,7 @@ def generate_texts(model, tok, prompts:list[str], # Prompts, generated in batche
     finally: tok.padding_side = side
     return outs
 
-# %% ../nbs/09_evaluation.ipynb #1bc796a7
+# %% ../nbs/09_evaluation.ipynb #f91666db
 @dataclass
 class EvalResult:
     "Scores of one `evaluate_run` call."
@@ -160,8 +160,7 @@ def _score(model, tok, records, cfg, metrics, allow_code_execution, batch_size, 
         s.update(prompt=r["prompt"], output=c[0], reference=r["completion"], **({"outputs": c} if len(c) > 1 else {}))
     for name, settings in TEXT_METRICS.items():
         if name not in metrics: continue
-        metric = get_metric(name, **settings)
-        per = [metric.compute(predictions=[o], references=[ref])[name] for o, ref in zip(outputs, references)]
+        per = get_metric(name, **settings).sample_scores(outputs, references)
         for s, v in zip(samples, per): s[name] = v
         scores[name] = sum(per) / len(per)
     for name in CORPUS_METRICS:

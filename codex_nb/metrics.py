@@ -38,7 +38,7 @@ def pass_at_k(n:int, # Samples generated for the problem
     if n - c < k: return 1.0
     return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
 
-# %% ../nbs/08_metrics.ipynb #5e2d9b14
+# %% ../nbs/08_metrics.ipynb #93bc1783
 def _did_you_mean(name:str, choices) -> str:
     close = difflib.get_close_matches(str(name).lower(), list(choices), n=1, cutoff=0.5)
     return f"did you mean {close[0]!r}? " if close else ""
@@ -84,6 +84,21 @@ class CodexMetric(evaluate.Metric):
         if inputs: inputs = self._prepare(inputs)
         return evaluate.Metric.compute(self, **inputs, **{**self.options, **overrides})
 
+    def sample_scores(self, predictions:list, references:list, **settings) -> list[float]:
+        """One score per sample, the list `compute` averages, computed directly (no Arrow tables, no caching).
+
+        Only metrics that are a mean over samples have them (exact_match, f1, rouge_l); a keyword setting overrides
+        the metric's for this call. Raises `ConfigError` for a corpus-level metric or an unknown setting, `DataError`
+        when the lists differ in length."""
+        if not hasattr(self, "_sample_scores"):
+            raise ConfigError(f"metric {self.name!r} is corpus-level: it has no per-sample scores", hint="use compute()")
+        for key in settings:
+            if key not in self.options: raise ConfigError(f"metric {self.name!r} has no setting {key!r}; {_did_you_mean(key, self.options)}"
+                                                          f"its settings: {', '.join(self.options) or 'none'}")
+        if len(predictions) != len(references):
+            raise DataError(f"metric {self.name!r} got {len(predictions)} predictions, {len(references)} references", hint="pass one of each per sample")
+        return self._sample_scores(list(predictions), list(references), **{**self.options, **settings})
+
 def _metric_info(metric:CodexMetric, citation:str, inputs_description:str, features, urls=()) -> evaluate.MetricInfo:
     "The `MetricInfo` of `metric`: its class docstring is the description."
     return evaluate.MetricInfo(description=inspect.cleandoc(type(metric).__doc__), citation=citation,
@@ -118,7 +133,7 @@ def normalize_answer(text:str) -> str:
     text = "".join(ch for ch in text.lower() if ch not in _PUNCTUATION)
     return " ".join(_ARTICLES.sub(" ", text).split())
 
-# %% ../nbs/08_metrics.ipynb #ae1e6efb
+# %% ../nbs/08_metrics.ipynb #5b82ee8e
 _SQUAD_CITATION = """@inproceedings{rajpurkar-etal-2016-squad,
     title = "{SQ}u{AD}: 100,000+ Questions for Machine Comprehension of Text",
     author = "Rajpurkar, Pranav and Zhang, Jian and Lopyrev, Konstantin and Liang, Percy",
@@ -145,13 +160,14 @@ class ExactMatch(CodexMetric):
         return _metric_info(self, _SQUAD_CITATION, _TEXT_INPUTS, _text_features(),
                             ["https://rajpurkar.github.io/SQuAD-explorer/"])
 
-    def _compute(self, predictions, references, normalize=True, strip_only=False):
+    def _sample_scores(self, predictions, references, normalize=True, strip_only=False):
         norm = str.strip if strip_only else normalize_answer if normalize else _identity
-        scores = [max(float(norm(p) == norm(r)) for r in refs)
-                  for p, refs in zip(predictions, _reference_lists(references))]
-        return {"exact_match": float(np.mean(scores))}
+        return [max(float(norm(p) == norm(r)) for r in refs) for p, refs in zip(predictions, _reference_lists(references))]
 
-# %% ../nbs/08_metrics.ipynb #3bb296c1
+    def _compute(self, predictions, references, **options):
+        return {"exact_match": float(np.mean(self._sample_scores(predictions, references, **options)))}
+
+# %% ../nbs/08_metrics.ipynb #536c8545
 def _token_f1(prediction:list[str], reference:list[str]) -> float:
     if not prediction or not reference: return float(prediction == reference)
     common = sum((Counter(prediction) & Counter(reference)).values())
@@ -176,10 +192,11 @@ class TokenF1(CodexMetric):
         return _metric_info(self, _SQUAD_CITATION, _TEXT_INPUTS, _text_features(),
                             ["https://rajpurkar.github.io/SQuAD-explorer/"])
 
-    def _compute(self, predictions, references):
-        scores = [max(_token_f1(normalize_answer(p).split(), normalize_answer(r).split()) for r in refs)
-                  for p, refs in zip(predictions, _reference_lists(references))]
-        return {"f1": float(np.mean(scores))}
+    def _sample_scores(self, predictions, references):
+        return [max(_token_f1(normalize_answer(p).split(), normalize_answer(r).split()) for r in refs)
+                for p, refs in zip(predictions, _reference_lists(references))]
+
+    def _compute(self, predictions, references): return {"f1": float(np.mean(self._sample_scores(predictions, references)))}
 
 # %% ../nbs/08_metrics.ipynb #0c832e60
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"  # kana, Han (CJK ideographs)
@@ -189,7 +206,7 @@ class UnicodeTokenizer:
     pattern = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
     def tokenize(self, text:str) -> list[str]: return self.pattern.findall(text.lower())
 
-# %% ../nbs/08_metrics.ipynb #11d91dc4
+# %% ../nbs/08_metrics.ipynb #9d1ca67c
 _ROUGE_CITATION = """@inproceedings{lin-2004-rouge,
     title = "{ROUGE}: A Package for Automatic Evaluation of Summaries",
     author = "Lin, Chin-Yew", booktitle = "Text Summarization Branches Out", year = "2004", pages = "74--81"}"""
@@ -211,7 +228,7 @@ class RougeL(CodexMetric):
                             ["https://aclanthology.org/W04-1013/",
                              "https://github.com/google-research/google-research/tree/master/rouge"])
 
-    def _compute(self, predictions, references):
+    def _sample_scores(self, predictions, references):
         from rouge_score.rouge_scorer import RougeScorer
         tokenizer = UnicodeTokenizer()
         scorer = RougeScorer(["rougeL"], tokenizer=tokenizer)
@@ -219,8 +236,9 @@ class RougeL(CodexMetric):
             if not tokenizer.tokenize(prediction) or not tokenizer.tokenize(reference):
                 return float(tokenizer.tokenize(prediction) == tokenizer.tokenize(reference))
             return scorer.score(reference, prediction)["rougeL"].fmeasure
-        scores = [max(score(p, r) for r in refs) for p, refs in zip(predictions, _reference_lists(references))]
-        return {"rouge_l": float(np.mean(scores))}
+        return [max(score(p, r) for r in refs) for p, refs in zip(predictions, _reference_lists(references))]
+
+    def _compute(self, predictions, references): return {"rouge_l": float(np.mean(self._sample_scores(predictions, references)))}
 
 # %% ../nbs/08_metrics.ipynb #7d04abb2
 def _reference_streams(references, metric:str) -> list[list[str]]:
