@@ -49,7 +49,7 @@ RUN printf '%s\n' ${EXTRAS} > /wheels/extras.txt \
  && pip wheel --wheel-dir /wheels/deps --find-links /wheels/deps --constraint /src/constraints.txt \
       --requirement /wheels/extras.txt "torch==${TORCH_VERSION}+cpu" /wheels/project/*.whl
 
-# ---- runtime: what both images share (user, environment, configs, tutorials) -----------------------------------
+# ---- runtime: what both images share (user, environment, configs, tutorials, entry point, health check) ---------
 FROM python:3.11.13-slim-bookworm AS runtime
 ARG VERSION=dev
 LABEL org.opencontainers.image.title="codex-nb" \
@@ -66,8 +66,14 @@ RUN groupadd --gid 1000 codex \
  && mkdir -p /opt/codex-nb/cache /workspace/runs \
  && chown -R codex:codex /opt/codex-nb/cache /workspace
 COPY configs /opt/codex-nb/configs
-COPY nbs/tutorials /opt/codex-nb/tutorials
+# the tutorials keep the repository's layout: 02_custom_data reads ../../examples/custom_data/data.jsonl
+COPY nbs/tutorials /opt/codex-nb/nbs/tutorials
+COPY examples /opt/codex-nb/examples
 WORKDIR /workspace
+# inherited by both targets, which add torch, codex-nb and the model cache
+HEALTHCHECK --interval=60s --timeout=60s --start-period=30s --retries=3 CMD ["codex-nb", "doctor", "--json"]
+ENTRYPOINT ["codex-nb"]
+CMD ["--help"]
 
 # ---- cuda target: docker build --target cuda . ; needs the host's NVIDIA driver and the container toolkit -------
 FROM runtime AS cuda
@@ -82,9 +88,6 @@ USER 1000:1000
 # dequantize the GGUF once, at build time (about 35 s), so the first run starts in a second; a GPU is not needed here
 RUN python -c "from codex_nb.registry import load_model; load_model('smollm2-135m-instruct', device='cpu')" \
  && codex-nb models
-HEALTHCHECK --interval=60s --timeout=60s --start-period=30s --retries=3 CMD ["codex-nb", "doctor", "--json"]
-ENTRYPOINT ["codex-nb"]
-CMD ["--help"]
 
 # ---- cpu target (the default: the last stage) --------------------------------------------------------------------
 FROM runtime AS cpu
@@ -96,6 +99,3 @@ RUN --mount=type=bind,from=wheels-cpu,source=/wheels,target=/wheels \
 USER 1000:1000
 RUN python -c "from codex_nb.registry import load_model; load_model('smollm2-135m-instruct', device='cpu')" \
  && codex-nb models
-HEALTHCHECK --interval=60s --timeout=60s --start-period=30s --retries=3 CMD ["codex-nb", "doctor", "--json"]
-ENTRYPOINT ["codex-nb"]
-CMD ["--help"]

