@@ -236,7 +236,7 @@ def _stage_run(cfg:RunConfig, resume_dir:Path|None, filters, effective_batch_siz
     finally: shutil.rmtree(staged, ignore_errors=True)
     return SplitPaths(*(run_dir/"data"/f"{s}.jsonl" for s in SPLITS), counts=splits.counts)
 
-# %% ../nbs/07_trainer.ipynb #1c2a4b1a
+# %% ../nbs/07_trainer.ipynb #517abec0
 def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/` with `overrides`
           overrides:list[str]=(), # Hydra overrides used when `cfg` is None
           progress:bool=True) -> RunResult: # Show a progress bar
@@ -254,11 +254,16 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
     mlflow_run_id = json.loads(previous_run.read_text()).get("mlflow_run_id") if t.resume_from and previous_run.exists() else None
     trackers = make_trackers(cfg.tracking, cfg.run_dir, cfg.run_name, redact=filters.redact_obj if filters else None,
                              mlflow_run_id=mlflow_run_id)  # a configured backend whose package is missing stops us here
-    accelerator = Accelerator(cpu=device == "cpu", mixed_precision=t.mixed_precision,
-                              gradient_accumulation_steps=t.gradient_accumulation_steps, log_with=trackers,
-                              project_config=ProjectConfiguration(project_dir=str(cfg.run_dir)))
+    try: accelerator = Accelerator(cpu=device == "cpu", mixed_precision=t.mixed_precision,
+                                   gradient_accumulation_steps=t.gradient_accumulation_steps, log_with=trackers,
+                                   project_config=ProjectConfiguration(project_dir=str(cfg.run_dir)))
+    except RuntimeError as e:  # e.g. an FSDP launch config on a machine without GPUs
+        if "no available devices" not in str(e): raise
+        raise ConfigError(f"the launch configuration needs GPUs, and this machine has none: {e}",
+                          hint="on CPU, launch with configs/accelerate/ddp_cpu.yaml or torchrun --nproc_per_node N") from None
     if accelerator.distributed_type.value == "DEEPSPEED":  # it accumulates gradients itself; the loss scaling below assumes it does not
-        raise ConfigError("DeepSpeed launches are not supported by the training loop yet (its gradient accumulation is untested here)",
+        raise ConfigError("DeepSpeed launches are not supported by the training loop yet: DeepSpeed accumulates gradients itself, "
+                          "and the loop's per-step loss normalisation has not been verified with it",
                           hint="launch with configs/accelerate/multi_gpu.yaml (DDP) or fsdp.yaml instead")
     main = accelerator.is_main_process
     run_dir = cfg.run_dir

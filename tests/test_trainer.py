@@ -1,6 +1,7 @@
 "Checkpoint retention and resume refusals of the training loop (tiny model, in-process)."
 import json, os, signal, subprocess, sys, time
 import pytest
+from conftest import ROOT
 from codex_nb.config import load_config
 from codex_nb.core import CheckpointError
 from codex_nb.trainer import checkpoint_dirs, prune_checkpoints, train
@@ -73,6 +74,16 @@ def test_two_process_ddp_matches_one_process(tmp_path):
     assert sum("loss" in r for r in records) == 6  # written once, by rank 0 only
     assert losses_of(tmp_path/"two") == pytest.approx(losses_of(tmp_path/"one"), abs=1e-4)
     assert json.loads((tmp_path/"two"/"run.json").read_text())["status"] == "completed"
+
+def test_gpu_launch_config_on_a_cpu_machine_is_a_clear_error(tmp_path):
+    "FSDP (Accelerate) needs GPUs: on CPU each process says so and which config to use, and nothing is written."
+    proc = subprocess.run([sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(ROOT/"configs"/"accelerate"/"fsdp.yaml"),
+                           "-m", "codex_nb.cli", "train", "--config-name", "smoke", f"output_dir={tmp_path}"],
+                          capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=300)
+    assert proc.returncode != 0
+    assert proc.stderr.count("error: the launch configuration needs GPUs") == 2, proc.stderr[-2000:]
+    assert "hint: on CPU, launch with configs/accelerate/ddp_cpu.yaml" in proc.stderr and "internal error" not in proc.stderr
+    assert list(tmp_path.iterdir()) == []
 
 def test_sigkill_mid_run_then_resume_gives_the_uninterrupted_losses(tmp_path):
     args = ["train", "--config-name", "smoke", f"output_dir={tmp_path}", "training.max_steps=40", "training.save_every=5",
