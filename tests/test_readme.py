@@ -21,3 +21,9 @@ def test_readme_cli_lines_parse():
     cmds = set(re.findall(r"(?:^|; )codex-nb ([a-z]+)", blocks, re.M))
     assert cmds >= {"train", "evaluate", "generate", "validate", "split", "data", "models", "doctor"}
     for cmd in cmds: assert run_cli(cmd, "--help").returncode == 0, cmd
+
+def test_readme_links_resolve():
+    "Every relative link in the README points at a file of the repository."
+    links = re.findall(r"\]\((?!https?://|#)([^)\s]+)\)", (ROOT/"README.md").read_text())
+    assert len(links) >= 6, links
+    for link in links: assert (ROOT/link.split("#")[0]).exists(), link
