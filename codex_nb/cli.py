@@ -72,9 +72,10 @@ def train(overrides:Optional[list[str]]=typer.Argument(None, help="Hydra overrid
     if result.val_loss is not None: typer.echo(f"val loss {result.val_loss:.4f}")
     typer.echo(f"adapter: {result.adapter_dir}\nrun: {result.run_dir}")
 
-# %% ../nbs/10_cli.ipynb #c7acf705
+# %% ../nbs/10_cli.ipynb #6ee7a4ba
 @app.command(epilog=_examples("codex-nb evaluate runs/demo", "codex-nb evaluate runs/demo --checkpoint step_000020 --split val",
-                              "codex-nb evaluate runs/demo --metrics perplexity,exact_match,pass@1 --allow-code-execution"))
+                              "codex-nb evaluate runs/demo --metrics perplexity,exact_match,pass@1 --allow-code-execution",
+                              "codex-nb evaluate runs/demo --metrics pass@1,pass@5 --num-samples 5 --temperature 0.8 --allow-code-execution --max-samples 4"))
 def evaluate(run_dir:Path=typer.Argument(..., help="A run directory made by codex-nb train"),
              checkpoint:str=typer.Option("final", help="'final' (the run's adapter), a kept step_NNNNNN, or 'all'"),
              split:str=typer.Option("test", help="train, val or test"),
@@ -82,18 +83,28 @@ def evaluate(run_dir:Path=typer.Argument(..., help="A run directory made by code
              allow_code_execution:bool=typer.Option(False, help="Allow pass@1 to run generated code (subprocess, time limit)"),
              base:bool=typer.Option(True, help="Also evaluate the base model without the adapter"),
              max_samples:Optional[int]=typer.Option(None, min=1, help="Evaluate only the first N records of the split"),
-             unsafe_no_redaction:Optional[str]=typer.Option(None, metavar="REASON", help="Write outputs unredacted, giving the reason (recorded in run.json)")):
+             unsafe_no_redaction:Optional[str]=typer.Option(None, metavar="REASON", help="Write outputs unredacted, giving the reason (recorded in run.json)"),
+             num_samples:Optional[int]=typer.Option(None, min=1, help="Completions per prompt, the n of pass@k (> 1 samples; default: the run's eval.num_samples)"),
+             temperature:Optional[float]=typer.Option(None, help="Sampling temperature; giving it turns sampling on (default: the run's eval.temperature)")):
     "Score a run's adapter and the base model on a split; writes eval/*.ndjson and eval/summary.csv."
-    from codex_nb.evaluation import evaluate_run, load_run_model
+    from codex_nb.core import sha256_file
+    from codex_nb.evaluation import adapter_dir, evaluate_run, load_run_model
     from codex_nb.trainer import checkpoint_dirs
     if metrics is not None and not [m for m in metrics.split(",") if m.strip()]:
         raise ConfigError("--metrics is empty", hint="name at least one metric, e.g. --metrics perplexity,exact_match, or leave it out for the run's eval.metrics")
     names = ["final"] + [p.name for p in checkpoint_dirs(run_dir)] if checkpoint == "all" else [checkpoint]
+    if checkpoint == "all":  # the last checkpoint usually is the final adapter: score those weights once
+        final = sha256_file(adapter_dir(run_dir)/"adapter_model.safetensors")
+        same = [n for n in names[1:] if sha256_file(adapter_dir(run_dir, n)/"adapter_model.safetensors") == final]
+        if same: typer.echo(f"{', '.join(same)}: the same weights as the final adapter, not scored again")
+        names = [n for n in names if n not in same]
     loaded = None
     for i, name in enumerate(names):
-        loaded = load_run_model(run_dir, name, reuse=loaded)  # the base model is loaded once for all checkpoints
         res = evaluate_run(run_dir, split, name, [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None, include_base=base and i == 0,
-                           allow_code_execution=allow_code_execution or None, max_samples=max_samples, unsafe_no_redaction=unsafe_no_redaction, loaded=loaded)
+                           allow_code_execution=allow_code_execution or None, max_samples=max_samples, unsafe_no_redaction=unsafe_no_redaction,
+                           num_samples=num_samples, temperature=temperature,
+                           loaded=load_run_model(run_dir, name, reuse=loaded) if loaded else None)  # the base model is loaded once
+        loaded = res.loaded
         typer.echo(res.table())
     typer.echo(f"per-sample outputs: {Path(run_dir)/'eval'}; summary: {Path(run_dir)/'eval'/'summary.csv'}")
 

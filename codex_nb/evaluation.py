@@ -21,8 +21,8 @@ from .metrics import get_metric, token_nll
 
 # %% auto #0
 __all__ = ['CODE_STOPS', 'SUMMARY_FIELDS', 'TEXT_METRICS', 'CORPUS_METRICS', 'run_config', 'adapter_dir', 'load_run_model',
-           'sample_nll', 'truncate_at_stops', 'generate_texts', 'EvalResult', 'evaluate_run', 'log_eval_summary',
-           'record_eval_bypass', 'generate']
+           'sample_nll', 'truncate_at_stops', 'StopOnGenerated', 'generate_texts', 'EvalResult', 'evaluate_run',
+           'log_eval_summary', 'record_eval_bypass', 'generate']
 
 # %% ../nbs/09_evaluation.ipynb #bb68fabe
 def run_config(run_dir) -> RunConfig:
@@ -72,13 +72,23 @@ def sample_nll(model, tok, records:list[dict], max_length:int=512, batch_size:in
             out += list(zip(nll.tolist(), n.tolist()))
     return out
 
-# %% ../nbs/09_evaluation.ipynb #c2b1f1f8
+# %% ../nbs/09_evaluation.ipynb #f07ae49c
 CODE_STOPS = ["\ndef ", "\nclass ", "\nif ", "\nprint(", "\n#"]
 
 def truncate_at_stops(text:str, stops:list[str]) -> str:
     "`text` up to (not including) the first stop sequence."
     cut = min((i for i in (text.find(s) for s in stops) if i >= 0), default=len(text))
     return text[:cut]
+
+class StopOnGenerated:
+    "A `generate` stopping criterion: a sequence is done once the text generated after the prompt holds a stop sequence."
+    def __init__(self, tok, prompt_length:int, # Tokens of the (left-padded) prompts: where generated text starts
+                 stops:list[str]):
+        self.tok, self.prompt_length, self.stops = tok, prompt_length, stops
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+        texts = self.tok.batch_decode(input_ids[:, self.prompt_length:], skip_special_tokens=True)
+        return torch.tensor([any(s in t for s in self.stops) for t in texts], dtype=torch.bool, device=input_ids.device)
 
 def generate_texts(model, tok, prompts:list[str], # Prompts, generated in batches
                    max_new_tokens:int=192, batch_size:int=8,
@@ -88,6 +98,7 @@ def generate_texts(model, tok, prompts:list[str], # Prompts, generated in batche
                    seed:int=0): # Seeds sampling, batch by batch, so results do not depend on earlier calls
     "Completions of `prompts` (decoded, cut at stop sequences), in order: one string per prompt, or a list of `num_samples`."
     import torch
+    from transformers import StoppingCriteriaList
     stops = CODE_STOPS if stops is None else stops
     device = next(model.parameters()).device
     side, tok.padding_side = tok.padding_side, "left"
@@ -98,15 +109,17 @@ def generate_texts(model, tok, prompts:list[str], # Prompts, generated in batche
             enc = tok(prompts[i:i + batch_size], return_tensors="pt", padding=True, add_special_tokens=False).to(device)
             with torch.no_grad(), torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed + i)
+                # stops are looked for in the generated text only: a prompt ending in "\n" must not stop a completion
+                # that starts with "#" (transformers' stop_strings would match across the boundary)
+                stopping = StoppingCriteriaList([StopOnGenerated(tok, enc["input_ids"].shape[1], stops)] if stops else [])
                 gen = model.generate(**enc, max_new_tokens=max_new_tokens, num_return_sequences=num_samples, **sampling,
-                                     pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
-                                     stop_strings=stops or None, tokenizer=tok)
+                                     pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, stopping_criteria=stopping)
             texts = [truncate_at_stops(t, stops) for t in tok.batch_decode(gen[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)]
             outs += texts if num_samples == 1 else [texts[j:j + num_samples] for j in range(0, len(texts), num_samples)]
     finally: tok.padding_side = side
     return outs
 
-# %% ../nbs/09_evaluation.ipynb #f91666db
+# %% ../nbs/09_evaluation.ipynb #20382a46
 @dataclass
 class EvalResult:
     "Scores of one `evaluate_run` call."
@@ -114,6 +127,7 @@ class EvalResult:
     split: str
     rows: list = field(default_factory=list)  # dicts: model, split, metric, value, n
     samples: dict = field(default_factory=dict)  # model name -> per-sample NDJSON path
+    loaded: tuple|None = field(default=None, repr=False)  # (model, tokenizer, cfg) used: pass to load_run_model(reuse=)
 
     def value(self, model:str, metric:str) -> float:
         "The score of `metric` for `model` (`base` or a checkpoint name)."
@@ -181,10 +195,17 @@ def evaluate_run(run_dir, # A run directory made by `train`
                  max_samples:int|None=None, batch_size:int|None=None, max_new_tokens:int|None=None,
                  device:str|None=None,
                  unsafe_no_redaction:str|None=None, # A reason: write outputs unredacted (recorded in run.json)
-                 loaded:tuple|None=None) -> EvalResult: # `load_run_model(run_dir, checkpoint, reuse=...)`'s result, to skip loading
-    "Evaluate a run's adapter (and the base model) on `split`; write per-sample NDJSON and `eval/summary.csv`."
+                 loaded:tuple|None=None, # `load_run_model(run_dir, checkpoint, reuse=...)`'s result, to skip loading
+                 num_samples:int|None=None, # Completions per prompt (pass@k's n); > 1 samples. Default: eval.num_samples
+                 temperature:float|None=None, # Sampling temperature; giving it turns sampling on. Default: eval.temperature
+                 do_sample:bool|None=None) -> EvalResult: # Default: eval.do_sample, or True when num_samples > 1
+    """Evaluate a run's adapter (and the base model) on `split`; write per-sample NDJSON and `eval/summary.csv`.
+
+    The settings come from the run's `config.yaml` (its `eval` group); the arguments override them for this call.
+    Everything is checked before the model is loaded. Raises `ConfigError` or `CheckpointError` naming the problem."""
     run_dir = Path(run_dir)
-    model, tok, cfg = loaded or load_run_model(run_dir, checkpoint, device)
+    cfg = loaded[2] if loaded else run_config(run_dir)
+    adapter_dir(run_dir, checkpoint)  # a checkpoint that is not there fails now, not after loading the model
     e = cfg.eval
     explicit, metrics = metrics is not None, list(metrics if metrics is not None else e.metrics)
     if cfg.data.schema_ != "prompt_completion":  # nothing to complete: only the likelihood metrics apply
@@ -193,10 +214,17 @@ def evaluate_run(run_dir, # A run directory made by `train`
             raise ConfigError(f"--metrics {','.join(generation)} need prompt/completion records, but this run's data.schema is {cfg.data.schema_!r}",
                               hint="use --metrics loss,perplexity")
         metrics = [m for m in metrics if m in ("loss", "perplexity")]
-    try: cfg = cfg.model_copy(update=dict(eval=EvalConfig.model_validate({**e.model_dump(), "metrics": metrics})))
+    sampling = {k: v for k, v in dict(num_samples=num_samples, temperature=temperature, do_sample=do_sample).items() if v is not None}
+    if do_sample is None and (sampling.get("num_samples", 1) > 1 or temperature is not None): sampling["do_sample"] = True
+    try: cfg = cfg.model_copy(update=dict(eval=EvalConfig.model_validate({**e.model_dump(), "metrics": metrics, **sampling})))
     except ValidationError as err:
-        raise ConfigError(f"--metrics {','.join(metrics)}: {err.errors()[0]['msg'].removeprefix('Value error, ')}",
-                          hint="see codex-nb evaluate --help for the metric names") from None
+        first = err.errors()[0]
+        msg, field = first['msg'].removeprefix('Value error, '), ".".join(map(str, first["loc"]))
+        what = f"--{field.replace('_', '-')} {sampling[field]}" if field in sampling else f"--metrics {','.join(metrics)}"
+        raise ConfigError(f"{what}: {msg}",
+                          hint="sample more completions per problem: --num-samples N (evaluate_run(num_samples=N))"
+                               if "num_samples" in msg else "see codex-nb evaluate --help for the metric names") from None
+    e = cfg.eval
     allow = e.allow_code_execution if allow_code_execution is None else allow_code_execution
     if any(m.startswith("pass@") for m in metrics) and not allow:
         raise ConfigError("pass@k runs the generated code, which is off by default",
@@ -208,8 +236,9 @@ def evaluate_run(run_dir, # A run directory made by `train`
     if not records: raise CheckpointError(f"split {split!r} of {run_dir} is empty", hint="evaluate another split")
     filters = SafetyFilters.from_policy(cfg.safety.policy, source="safety.policy") if cfg.safety.enabled and not unsafe_no_redaction else None
     if unsafe_no_redaction is not None: record_eval_bypass(run_dir, unsafe_no_redaction, split)
+    model, tok, _ = loaded or load_run_model(run_dir, checkpoint, device)
     name = checkpoint or "final"
-    result = EvalResult(run_dir, split)
+    result = EvalResult(run_dir, split, loaded=(model, tok, cfg))
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
     variants = ([("base", True)] if include_base else []) + [(name, False)]
     for label, disable in variants:
