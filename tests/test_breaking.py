@@ -73,3 +73,42 @@ def test_unwritable_output_is_a_clean_error(tmp_path):
     blocker.write_text("x")
     proc = run_cli(*SMOKE, f"output_dir={blocker}")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+
+def tiny_notebook(path, tagged=True):
+    "A two-cell notebook: parameters x, y, output_dir; writes result.json with len(str(y))."
+    import nbformat
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('x = 1\ny = "a"\noutput_dir = "."')
+    if tagged: params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(
+        'import json, pathlib\npathlib.Path(output_dir, "result.json").write_text(json.dumps({"n": len(str(y))}))')]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "python3", "language": "python"}
+    nbformat.write(nb, str(path))
+    return path
+
+def test_batch_reruns_edited_and_corrupt_points(tmp_path):
+    import csv
+    nb, grid, out = tiny_notebook(tmp_path/"nb.ipynb"), tmp_path/"grid.yaml", tmp_path/"out"
+    grid.write_text('y: ["a b", "{x}"]\n')  # braces once broke papermill's output path
+    assert run_cli("batch", nb, grid, out).returncode == 0
+    assert [r["n"] for r in csv.DictReader(open(out/"results.csv"))] == ["3", "3"]
+    grid.write_text('y: ["ab", "{x}"]\n')  # same directory name once: the old result was reused
+    assert run_cli("batch", nb, grid, out).returncode == 0
+    rows = list(csv.DictReader(open(out/"results.csv")))
+    assert [(r["y"], r["n"]) for r in rows] == [("ab", "2"), ("{x}", "3")]
+    second = next(p for p in (out/"points").glob("001-*/status.json"))
+    second.write_text('{"status": "ok", "y": "{x}"')  # cut short: the point runs again, the batch goes on
+    proc = run_cli("batch", nb, grid, out)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(second.read_text())["n"] == 3
+
+def test_batch_refuses_bad_grids_and_notebooks(tmp_path):
+    nb, grid = tiny_notebook(tmp_path/"nb.ipynb"), tmp_path/"grid.yaml"
+    for text, fragment in [("output_dir: [a, b]\n", "'output_dir' cannot be a grid parameter"),
+                           ("1: [2]\n", "1 cannot be a grid parameter"), ("status: [a]\n", "'status' cannot be a grid parameter")]:
+        grid.write_text(text)
+        assert_clean_error(run_cli("batch", nb, grid, tmp_path/"out"), fragment)
+    grid.write_text("x: [1]\n")
+    assert_clean_error(run_cli("batch", tiny_notebook(tmp_path/"untagged.ipynb", tagged=False), grid, tmp_path/"out"), "has no cell tagged 'parameters'")
+    (tmp_path/"broken.ipynb").write_text("{not json")
+    assert_clean_error(run_cli("batch", tmp_path/"broken.ipynb", grid, tmp_path/"out"), "cannot be read as a notebook")
