@@ -135,7 +135,7 @@ def validate(args:Optional[list[str]]=typer.Argument(None, help="A YAML config f
     typer.echo(yaml.safe_dump(cfg.to_dict(), sort_keys=False).rstrip())
     typer.echo("# valid", err=True)
 
-# %% ../nbs/10_cli.ipynb #6d98e01a
+# %% ../nbs/10_cli.ipynb #4f838e8f
 def _ratios(text:str) -> tuple:
     try: return tuple(float(x) for x in text.split(","))
     except ValueError: raise ConfigError(f"--ratios {text!r}: expected three comma-separated numbers", hint="e.g. --ratios 0.8,0.1,0.1") from None
@@ -157,14 +157,21 @@ def split(input:Path=typer.Argument(..., help="JSONL file (plain or .gz)"),
     import os, shutil
     from codex_nb.core import DataError
     staged = out_dir.parent/f".{out_dir.name}.split-{os.getpid()}.tmp"  # existing splits are replaced only by a good split
+    if rejects is not None and rejects.resolve() in {input.resolve(), *((out_dir/f"{s}.jsonl").resolve() for s in SPLITS)}:
+        raise DataError(f"--rejects {rejects} is the input or one of the split files: it would be overwritten",
+                        hint="give the rejects file a path of its own")
     try:
         with warnings.catch_warnings():  # the counts are printed below
             warnings.simplefilter("ignore")
             staged_paths = split_jsonl(input, staged, _ratios(ratios), seed, key, schema=schema, on_error=on_error, rejects=rejects, workers=workers)
+        kept_rejects = out_dir/"rejects.jsonl" if rejects is None else rejects  # where the user finds them
         if not sum(staged_paths.counts[s] for s in SPLITS):
-            raise DataError(f"{input} holds no records ({staged_paths.counts.get('blank', 0)} blank lines, {staged_paths.counts.get('rejected', 0)} rejected)",
-                            hint="check the input file; nothing was written")
+            n_rejected = staged_paths.counts.get("rejected", 0)
+            if n_rejected and rejects is None: out_dir.mkdir(parents=True, exist_ok=True); os.replace(staged/"rejects.jsonl", kept_rejects)
+            raise DataError(f"{input} holds no records ({staged_paths.counts.get('blank', 0)} blank lines, {n_rejected} rejected)",
+                            hint="check the input file; no split was written" + (f", the rejected lines are in {kept_rejects}" if n_rejected else ""))
         out_dir.mkdir(parents=True, exist_ok=True)
+        if rejects is None and not staged_paths.counts.get("rejected"): (out_dir/"rejects.jsonl").unlink(missing_ok=True)  # an earlier split's
         for f in staged.iterdir(): os.replace(f, out_dir/f.name)
     finally: shutil.rmtree(staged, ignore_errors=True)
     paths = SplitPaths(*(out_dir/f"{s}.jsonl" for s in SPLITS), counts=staged_paths.counts)

@@ -24,7 +24,7 @@ __all__ = ['ON_ERROR', 'SCHEMAS', 'SCHEMA_HINTS', 'SPLITS', 'IGNORE_INDEX', 'TOK
            'tokenizer_fingerprint', 'tokenized_cache_path', 'tokenize_jsonl', 'to_dataset', 'length_grouped_batches',
            'collate', 'token_nll', 'padding_fraction']
 
-# %% ../nbs/04_data.ipynb #113fb753
+# %% ../nbs/04_data.ipynb #27d541ad
 _BOM = b"\xef\xbb\xbf"
 
 class _BadLine(Exception):
@@ -46,7 +46,15 @@ def _parse_line(line:bytes) -> dict:
         except json.JSONDecodeError as e: raise _BadLine(e.colno, f"not valid JSON ({e.msg})") from None
         except RecursionError: raise _BadLine(1, "not valid JSON (nested too deeply to read)") from None
     if not isinstance(record, dict): raise _BadLine(1, f"expected a JSON object, got {type(record).__name__}")
+    if (b"\\ud" in line or b"\\uD" in line) and _has_lone_surrogate(record):  # only an escape can spell one
+        raise _BadLine(1, "a \\uD800-\\uDFFF escape without its pair: not Unicode text (a tokenizer cannot read it)")
     return record
+
+def _has_lone_surrogate(value) -> bool:
+    if isinstance(value, str): return any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict): return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list): return any(_has_lone_surrogate(v) for v in value)
+    return False
 
 def _bad_line(path, lineno, col, why, line:bytes) -> DataError:
     shown = line.decode("utf-8", errors="replace").rstrip("\r\n")[:80]
@@ -344,7 +352,7 @@ def _route(records:Iterable, files:dict, bounds:tuple, seed_prefix:str, key:str|
         counts[split] += 1
     return seen
 
-# %% ../nbs/04_data.ipynb #031e8e01
+# %% ../nbs/04_data.ipynb #9daffac8
 def split_jsonl(path, # Input JSONL (plain or .gz)
                 out_dir, # Directory for train.jsonl, val.jsonl, test.jsonl
                 ratios=(0.8, 0.1, 0.1), # train/val/test fractions
@@ -363,6 +371,9 @@ def split_jsonl(path, # Input JSONL (plain or .gz)
     check = _split_check(schema, key)
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     rejects = Path(rejects or out_dir/"rejects.jsonl")
+    if on_error == "skip" and rejects.resolve() in {Path(path).resolve(), *((out_dir/f"{s}.jsonl").resolve() for s in SPLITS)}:
+        raise DataError(f"the rejects file {rejects} is the input or one of the split files: it would be overwritten",
+                        hint="give the rejects file a path of its own")
     tag = uuid.uuid4().hex
     tmp = {s: out_dir/f".{s}.jsonl.{tag}.tmp" for s in SPLITS}
     counts, stats = dict.fromkeys(SPLITS, 0) | {"dropped": 0}, ReadStats()

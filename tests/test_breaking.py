@@ -112,3 +112,30 @@ def test_batch_refuses_bad_grids_and_notebooks(tmp_path):
     assert_clean_error(run_cli("batch", tiny_notebook(tmp_path/"untagged.ipynb", tagged=False), grid, tmp_path/"out"), "has no cell tagged 'parameters'")
     (tmp_path/"broken.ipynb").write_text("{not json")
     assert_clean_error(run_cli("batch", tmp_path/"broken.ipynb", grid, tmp_path/"out"), "cannot be read as a notebook")
+
+def test_split_rejects_never_overwrite_data(tmp_path):
+    good = json.dumps(dict(prompt="p", completion="c"))
+    data = tmp_path/"data.jsonl"
+    data.write_text(f"{good}\n{{bad\n")
+    before = data.read_bytes()
+    assert_clean_error(run_cli("split", data, tmp_path/"s", "--on-error", "skip", "--rejects", data), "is the input or one of the split files")
+    assert_clean_error(run_cli("split", data, tmp_path/"s", "--on-error", "skip", "--rejects", tmp_path/"s"/"train.jsonl"), "would be overwritten")
+    assert data.read_bytes() == before and not (tmp_path/"s").exists()
+
+def test_split_rejects_are_kept_and_never_stale(tmp_path):
+    good = json.dumps(dict(prompt="p", completion="c"))
+    data, out = tmp_path/"data.jsonl", tmp_path/"s"
+    data.write_text("{bad\n[1]\n")
+    assert_clean_error(run_cli("split", data, out, "--on-error", "skip"), "holds no records", "the rejected lines are in")
+    assert len((out/"rejects.jsonl").read_text().splitlines()) == 2  # kept, although no split was written
+    data.write_text(f"{good}\n")
+    assert run_cli("split", data, out).returncode == 0
+    assert not (out/"rejects.jsonl").exists()  # the earlier split's rejects do not linger beside the new split
+
+def test_split_lone_surrogate_is_a_bad_line(tmp_path):
+    data = tmp_path/"data.jsonl"
+    data.write_text('{"prompt": "\\ud83d", "completion": "x"}\n{"prompt": "\\ud83d\\ude00", "completion": "x"}\n')
+    assert_clean_error(run_cli("split", data, tmp_path/"s"), "data.jsonl:1:1: a \\uD800-\\uDFFF escape without its pair")
+    proc = run_cli("split", data, tmp_path/"s", "--on-error", "skip", "--key", "completion")
+    assert proc.returncode == 0, proc.stderr
+    assert "rejected: 1 lines" in proc.stdout and "total:        1 records" in proc.stdout
