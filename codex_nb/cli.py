@@ -72,7 +72,7 @@ def train(overrides:Optional[list[str]]=typer.Argument(None, help="Hydra overrid
     if result.val_loss is not None: typer.echo(f"val loss {result.val_loss:.4f}")
     typer.echo(f"adapter: {result.adapter_dir}\nrun: {result.run_dir}")
 
-# %% ../nbs/10_cli.ipynb #6ee7a4ba
+# %% ../nbs/10_cli.ipynb #c94f2bb8
 @app.command(epilog=_examples("codex-nb evaluate runs/demo", "codex-nb evaluate runs/demo --checkpoint step_000020 --split val",
                               "codex-nb evaluate runs/demo --metrics perplexity,exact_match,pass@1 --allow-code-execution",
                               "codex-nb evaluate runs/demo --metrics pass@1,pass@5 --num-samples 5 --temperature 0.8 --allow-code-execution --max-samples 4"))
@@ -92,12 +92,16 @@ def evaluate(run_dir:Path=typer.Argument(..., help="A run directory made by code
     from codex_nb.trainer import checkpoint_dirs
     if metrics is not None and not [m for m in metrics.split(",") if m.strip()]:
         raise ConfigError("--metrics is empty", hint="name at least one metric, e.g. --metrics perplexity,exact_match, or leave it out for the run's eval.metrics")
-    names = ["final"] + [p.name for p in checkpoint_dirs(run_dir)] if checkpoint == "all" else [checkpoint]
-    if checkpoint == "all":  # the last checkpoint usually is the final adapter: score those weights once
-        final = sha256_file(adapter_dir(run_dir)/"adapter_model.safetensors")
-        same = [n for n in names[1:] if sha256_file(adapter_dir(run_dir, n)/"adapter_model.safetensors") == final]
-        if same: typer.echo(f"{', '.join(same)}: the same weights as the final adapter, not scored again")
-        names = [n for n in names if n not in same]
+    names = [checkpoint]
+    if checkpoint == "all":
+        names = [p.name for p in checkpoint_dirs(run_dir)]
+        if (Path(run_dir)/"adapter"/"adapter_model.safetensors").exists():  # the last checkpoint usually is the final adapter: scored once
+            final = sha256_file(adapter_dir(run_dir)/"adapter_model.safetensors")
+            same = [n for n in names if sha256_file(adapter_dir(run_dir, n)/"adapter_model.safetensors") == final]
+            if same: typer.echo(f"{', '.join(same)}: the same weights as the final adapter, not scored again")
+            names = ["final"] + [n for n in names if n not in same]
+        elif names: typer.echo("no final adapter (the run did not finish): scoring its checkpoints")
+        else: names = ["final"]  # nothing at all: adapter_dir says so
     loaded = None
     for i, name in enumerate(names):
         res = evaluate_run(run_dir, split, name, [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None, include_base=base and i == 0,

@@ -24,7 +24,7 @@ __all__ = ['CODE_STOPS', 'SUMMARY_FIELDS', 'TEXT_METRICS', 'CORPUS_METRICS', 'ru
            'sample_nll', 'truncate_at_stops', 'StopOnGenerated', 'generate_texts', 'EvalResult', 'evaluate_run',
            'log_eval_summary', 'record_eval_bypass', 'generate']
 
-# %% ../nbs/09_evaluation.ipynb #bb68fabe
+# %% ../nbs/09_evaluation.ipynb #9d01d270
 def run_config(run_dir) -> RunConfig:
     "The resolved config of a run. Raises `CheckpointError` if `run_dir` is not a run directory."
     path = Path(run_dir)/"config.yaml"
@@ -34,10 +34,14 @@ def run_config(run_dir) -> RunConfig:
 
 def adapter_dir(run_dir, checkpoint:str|None=None) -> Path:
     "The adapter directory of `checkpoint` (`final`/None: the run's `adapter/`; else `step_NNNNNN`)."
+    import re
     run_dir = Path(run_dir)
+    kept = lambda: ["final"] * (run_dir/"adapter"/"adapter_config.json").exists() + [p.name for p in sorted((run_dir/"checkpoints").glob("step_*"))]
+    if checkpoint not in (None, "final") and not re.fullmatch(r"step_\d+", str(checkpoint)):  # a name, never a path
+        raise CheckpointError(f"checkpoint {checkpoint!r} is not a checkpoint name (final or step_NNNNNN)", hint=f"choose one of {kept()}")
     path = run_dir/"adapter" if checkpoint in (None, "final") else run_dir/"checkpoints"/checkpoint/"adapter"
     if not (path/"adapter_config.json").exists():
-        kept = ["final"] * (run_dir/"adapter").exists() + [p.name for p in sorted((run_dir/"checkpoints").glob("step_*"))]
+        kept = kept()
         raise CheckpointError(f"no adapter for checkpoint {checkpoint or 'final'!r} in {run_dir} (looked in {path})",
                               hint=f"choose one of {kept}" if kept else "train the run to completion first")
     return path
@@ -119,7 +123,7 @@ def generate_texts(model, tok, prompts:list[str], # Prompts, generated in batche
     finally: tok.padding_side = side
     return outs
 
-# %% ../nbs/09_evaluation.ipynb #20382a46
+# %% ../nbs/09_evaluation.ipynb #017aab0b
 @dataclass
 class EvalResult:
     "Scores of one `evaluate_run` call."
@@ -205,6 +209,8 @@ def evaluate_run(run_dir, # A run directory made by `train`
     Everything is checked before the model is loaded. Raises `ConfigError` or `CheckpointError` naming the problem."""
     run_dir = Path(run_dir)
     cfg = loaded[2] if loaded else run_config(run_dir)
+    if split not in ("train", "val", "test"):
+        raise ConfigError(f"split {split!r} is not one of the run's splits", hint="use --split train, val or test")
     adapter_dir(run_dir, checkpoint)  # a checkpoint that is not there fails now, not after loading the model
     e = cfg.eval
     explicit, metrics = metrics is not None, list(metrics if metrics is not None else e.metrics)

@@ -67,6 +67,17 @@ def test_evaluate_all_checkpoints_loads_the_base_model_once(smoke_run, tmp_path,
     assert [x["model"] for x in rows] == ["base", "final", "step_000003"]
     assert len({x["value"] for x in rows}) == 3
 
+def test_evaluate_all_on_an_unfinished_run_scores_its_checkpoints(smoke_run, tmp_path):
+    import shutil
+    run = shutil.copytree(smoke_run, tmp_path/"run")
+    shutil.rmtree(run/"adapter")  # as after a kill: checkpoints, no final adapter
+    proc = run_cli("evaluate", run, "--checkpoint", "all", "--split", "val", "--max-samples", "1", "--metrics", "loss")
+    assert proc.returncode == 0, proc.stderr
+    assert "no final adapter (the run did not finish): scoring its checkpoints" in proc.stdout
+    assert [x["model"] for x in csv.DictReader(open(run/"eval"/"summary.csv")) if x["split"] == "val"] == ["base", "step_000003", "step_000006"]
+    assert_clean_error(run_cli("evaluate", run, "--checkpoint", "../../x/step_000003"), "is not a checkpoint name")
+    assert_clean_error(run_cli("evaluate", run, "--split", "humaneval"), "is not one of the run's splits")
+
 def test_generate(smoke_run):
     proc = run_cli("generate", smoke_run, "def add(a, b):", "--max-new-tokens", "5")
     assert proc.returncode == 0, proc.stderr
