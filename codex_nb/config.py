@@ -17,7 +17,7 @@ from .core import ConfigError, atomic_write_text, cpu_has_native_bf16, resolve_d
 # %% auto #0
 __all__ = ['EVAL_METRICS', 'SCHEMA_VERSION', 'FOREIGN_KEYS', 'MIGRATIONS', 'ModelConfig', 'DataConfig', 'LoraSettings',
            'TrainingConfig', 'check_metric_name', 'EvalConfig', 'SafetyConfig', 'TrackingConfig', 'RunConfig', 'Rename',
-           'upgrade', 'validate', 'config_dir', 'compose', 'load_config', 'save_config', 'load_config_file',
+           'upgrade', 'validate', 'config_dir', 'compose', 'load_config', 'quote', 'save_config', 'load_config_file',
            'config_hash', 'check_hardware']
 
 # %% ../nbs/01_config.ipynb #5d8b156c
@@ -278,7 +278,7 @@ def validate(data:dict, # The configuration as plain Python data (e.g. parsed YA
         raise ConfigError(f"{source}: {len(problems)} problem(s)\n" + "\n".join(f"  - {p}" for p in problems),
                           hint="fix the keys above (codex-nb validate shows the resolved config)") from None
 
-# %% ../nbs/01_config.ipynb #59f432ec
+# %% ../nbs/01_config.ipynb #b0113073
 def config_dir() -> Path:
     "The Hydra config tree: `$CODEX_NB_CONFIG_DIR`, else `configs/` in the source checkout, else `./configs`."
     here = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
@@ -300,7 +300,7 @@ def _hydra_error(e:Exception, overrides:list[str]) -> ConfigError:
 def _as_hydra(override:str, root:Path) -> str:
     "A value override becomes `++key=value` (set or add), so a misspelt key reaches validation and gets a did-you-mean."
     key, eq, value = override.partition("=")
-    if key == "safety" and value.strip("'\"").endswith((".yaml", ".yml")):  # quoted too: safety='my policy.yaml'
+    if key == "safety" and value.strip("'\"").lower().endswith((".yaml", ".yml")):  # quoted too: safety='my policy.yaml'
         return f"++safety.policy={value}"  # safety=path/to/policy.yaml: a custom policy file, not a group option
     if not eq or key.startswith(("+", "~")) or (root/key).is_dir(): return override  # group choice or explicit syntax
     return "++" + override
@@ -333,6 +333,16 @@ def load_config(overrides:list[str]=(), # Hydra overrides, e.g. `["training=smok
                 config_path:str|Path|None=None) -> RunConfig: # The tree; defaults to `config_dir()`
     "Compose and validate a `RunConfig`. Raises `ConfigError` naming every bad key and value."
     return validate(compose(overrides, config_name, config_path), source=f"configs/{config_name}.yaml" + (f" + {len(overrides)} override(s)" if overrides else ""))
+
+# %% ../nbs/01_config.ipynb #d4db80e2
+def quote(value) -> str:
+    """`value` (as text) single-quoted for a Hydra override, so that it is read back unchanged.
+
+    In Hydra's quoted strings a backslash escapes a quote, and backslashes are escaped only before a quote or at the
+    end (Hydra docs, "Override grammar: quoted values")."""
+    import re
+    text = re.sub(r"(\\+)(?='|$)", lambda m: m.group(1) * 2, str(value))  # a run of backslashes before ' or the end
+    return "'" + text.replace("'", "\\'") + "'"
 
 # %% ../nbs/01_config.ipynb #4a603110
 def save_config(cfg:RunConfig, path) -> Path:

@@ -23,11 +23,12 @@ def test_every_tutorial_is_parameterized_and_tested():
 TINY = dict(model="tiny-llama", max_steps=4, lora_r=4, learning_rate=1e-3, eval_max_samples=2, max_new_tokens=4)
 
 def test_quickstart_runs_with_the_tiny_model(tmp_path):
-    pm.execute_notebook(str(QUICKSTART), str(tmp_path/"out.ipynb"), parameters=dict(TINY, output_dir=str(tmp_path)),
+    out = tmp_path/"bob's runs=1"  # a quote, a space and '=' in output_dir: the overrides quote it
+    pm.execute_notebook(str(QUICKSTART), str(tmp_path/"out.ipynb"), parameters=dict(TINY, output_dir=str(out)),
                         cwd=str(QUICKSTART.parent), progress_bar=False, kernel_name="python3")
-    result = json.loads((tmp_path/"result.json").read_text())
+    result = json.loads((out/"result.json").read_text())
     assert set(result) >= {"final_loss", "base_perplexity", "tuned_perplexity"}
-    assert (tmp_path/"quickstart"/"adapter"/"adapter_model.safetensors").exists()
+    assert (out/"quickstart"/"adapter"/"adapter_model.safetensors").exists()
 
 def test_batch_runs_every_point_and_resumes(tmp_path):
     grid = tmp_path/"grid.yaml"
