@@ -307,7 +307,7 @@ DETECTORS = (
 )
 DETECTOR_NAMES = tuple(dict.fromkeys(d.name for d in DETECTORS)) + ("banned_phrase",)
 
-# %% ../nbs/05_safety.ipynb #28c91f85
+# %% ../nbs/05_safety.ipynb #442d922b
 Action = Literal["redact", "drop", "fail"]
 
 def _did_you_mean(name:str, choices) -> str:
@@ -353,7 +353,7 @@ class SafetyPolicy(BaseModel):
     def _compilable(cls, v):
         for i, pattern in enumerate(v):
             try: rx = re.compile(pattern)
-            except re.error as e:
+            except (re.error, OverflowError, RecursionError) as e:  # a{99999999999} overflows instead of a re.error
                 raise ValueError(f"banned_patterns[{i}] '{pattern}' is not a valid regex: {e}") from None
             if rx.fullmatch(""): raise ValueError(f"banned_patterns[{i}] '{pattern}' matches the empty string")
         return v
