@@ -49,7 +49,7 @@ def main(argv:list[str]|None=None):
         _echo_err(f"internal error: {type(e).__name__}: {e}\n  hint: rerun with CODEX_NB_DEBUG=1 for the traceback and report it")
         sys.exit(1)
 
-# %% ../nbs/10_cli.ipynb #903bd075
+# %% ../nbs/10_cli.ipynb #cdef4980
 @app.command(epilog=_examples("codex-nb train", "codex-nb train model=tiny-llama training=smoke lora.r=16 output_dir=experiments run_name=try1",
                               "codex-nb train --config-name smoke", "codex-nb train run_name=demo --resume-from latest  # continue an interrupted run"))
 def train(overrides:Optional[list[str]]=typer.Argument(None, help="Hydra overrides: group=option (training=smoke) or key=value (lora.r=16)"),
@@ -68,7 +68,9 @@ def train(overrides:Optional[list[str]]=typer.Argument(None, help="Hydra overrid
     from accelerate import PartialState
     if not PartialState().is_main_process: return  # under torchrun / accelerate launch, one summary
     losses = result.losses
-    typer.echo(f"trained {result.steps} steps; loss {losses[0]:.4f} -> {losses[-1]:.4f}" if losses else f"trained {result.steps} steps")
+    if losses: typer.echo(f"trained {len(losses)} steps (step {result.steps - len(losses) + 1} to {result.steps}); loss {losses[0]:.4f} -> {losses[-1]:.4f}"
+                          if result.resumed_from else f"trained {result.steps} steps; loss {losses[0]:.4f} -> {losses[-1]:.4f}")
+    else: typer.echo(f"nothing left to train: the run had finished its {result.steps} steps")
     if result.val_loss is not None: typer.echo(f"val loss {result.val_loss:.4f}")
     typer.echo(f"adapter: {result.adapter_dir}\nrun: {result.run_dir}")
 

@@ -236,7 +236,7 @@ def _stage_run(cfg:RunConfig, resume_dir:Path|None, filters, effective_batch_siz
     finally: shutil.rmtree(staged, ignore_errors=True)
     return SplitPaths(*(run_dir/"data"/f"{s}.jsonl" for s in SPLITS), counts=splits.counts)
 
-# %% ../nbs/07_trainer.ipynb #517abec0
+# %% ../nbs/07_trainer.ipynb #0ea5cfc6
 def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/` with `overrides`
           overrides:list[str]=(), # Hydra overrides used when `cfg` is None
           progress:bool=True) -> RunResult: # Show a progress bar
@@ -251,7 +251,9 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
     device = check_hardware(cfg)  # refuses a device, dtype or mixed precision this machine cannot run well
     filters = SafetyFilters.from_policy(cfg.safety.policy, source="safety.policy") if cfg.safety.enabled else None
     previous_run = cfg.run_dir/"run.json"
-    mlflow_run_id = json.loads(previous_run.read_text()).get("mlflow_run_id") if t.resume_from and previous_run.exists() else None
+    try: previous = json.loads(previous_run.read_text()) if t.resume_from and previous_run.exists() else {}
+    except (OSError, ValueError): previous = {}
+    mlflow_run_id = previous.get("mlflow_run_id")
     trackers = make_trackers(cfg.tracking, cfg.run_dir, cfg.run_name, redact=filters.redact_obj if filters else None,
                              mlflow_run_id=mlflow_run_id)  # a configured backend whose package is missing stops us here
     try: accelerator = Accelerator(cpu=device == "cpu", mixed_precision=t.mixed_precision,
@@ -272,11 +274,13 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
     step_size = micro_size * t.gradient_accumulation_steps                # examples per optimizer step (effective batch)
 
     # safety and data: every record is redacted before a split file is written
-    info = dict(run_name=cfg.run_name, status="running", started=datetime.now(timezone.utc).isoformat(),
+    now = datetime.now(timezone.utc).isoformat()
+    info = dict(run_name=cfg.run_name, status="running", started=previous.get("started", now) if resume_dir else now,
                 versions=package_versions(), config_hash=config_hash(cfg), seed=t.seed, model=cfg.model.name,
                 safety=dict(enabled=cfg.safety.enabled, policy=cfg.safety.policy if isinstance(cfg.safety.policy, str) else "inline",
                             bypass=bypass_record(cfg)),
                 resumed_from=str(resume_dir) if resume_dir else None,
+                resumed=[*previous.get("resumed", []), now] if resume_dir else [],  # when each resume began
                 dependencies=probe_dependencies(gpu=accelerator.device.type == "cuda", warn=False) if main else [])
     if main:
         splits = _stage_run(cfg, resume_dir, filters, step_size)

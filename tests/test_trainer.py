@@ -100,8 +100,13 @@ def test_sigkill_mid_run_then_resume_gives_the_uninterrupted_losses(tmp_path):
     assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
     done = [p.name for p in checkpoint_dirs(tmp_path/"killed")]
     assert done and done[-1] != "step_000040"
+    started = json.loads((tmp_path/"killed"/"run.json").read_text())["started"]
     resumed = subprocess.run([*CLI, *args, "run_name=killed", "--resume-from", "latest"], capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
+    info = json.loads((tmp_path/"killed"/"run.json").read_text())
+    assert info["started"] == started and len(info["resumed"]) == 1  # the run's start is kept; the resume is added
+    k = int(done[-1][5:])
+    assert f"trained {40 - k} steps (step {k + 1} to 40); loss" in resumed.stdout, resumed.stdout
     assert losses_of(tmp_path/"killed") == losses_of(tmp_path/"full")  # bitwise on CPU fp32
     from codex_nb.tracking import read_metrics  # the reader drops the interrupted attempt's steps after the checkpoint
     assert [(r["step"], r["loss"]) for r in read_metrics(tmp_path/"killed", "loss")] == list(enumerate(losses_of(tmp_path/"full"), 1))
