@@ -1,5 +1,5 @@
 "Bad inputs found by trying to break the command line: each gets one message, and nothing already written is lost."
-import json
+import json, os
 from conftest import assert_clean_error, run_cli
 
 SMOKE = ["train", "--config-name", "smoke"]
@@ -139,3 +139,27 @@ def test_split_lone_surrogate_is_a_bad_line(tmp_path):
     proc = run_cli("split", data, tmp_path/"s", "--on-error", "skip", "--key", "completion")
     assert proc.returncode == 0, proc.stderr
     assert "rejected: 1 lines" in proc.stdout and "total:        1 records" in proc.stdout
+
+def test_batch_resumes_after_a_kill(tmp_path):
+    "SIGKILL during the second point: rerunning skips the first (untouched) and runs the second to the end."
+    import csv, signal, subprocess, sys, time
+    import nbformat
+    nb = tiny_notebook(tmp_path/"nb.ipynb")
+    doc = nbformat.read(str(nb), as_version=4)
+    doc.cells.insert(1, nbformat.v4.new_code_cell("import time, pathlib\nif x == 2 and not pathlib.Path(output_dir, 'slept').exists():\n"
+                                                  "    pathlib.Path(output_dir, 'slept').touch(); time.sleep(120)"))
+    nbformat.write(doc, str(nb))
+    grid, out = tmp_path/"grid.yaml", tmp_path/"out"
+    grid.write_text("x: [1, 2]\n")
+    proc = subprocess.Popen([sys.executable, "-m", "codex_nb.cli", "batch", str(nb), str(grid), str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(out.glob("points/001-*/slept")): time.sleep(0.2)
+    first = next(out.glob("points/000-*/status.json"))
+    stamp = first.stat().st_mtime_ns
+    os.killpg(proc.pid, signal.SIGKILL); proc.wait()  # the batch and its kernel
+    assert not list(out.glob("points/001-*/status.json"))
+    again = run_cli("batch", nb, grid, out)
+    assert again.returncode == 0, again.stderr
+    assert first.stat().st_mtime_ns == stamp  # finished before the kill: not run again
+    assert [(r["x"], r["status"]) for r in csv.DictReader(open(out/"results.csv"))] == [("1", "ok"), ("2", "ok")]
