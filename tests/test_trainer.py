@@ -100,6 +100,8 @@ def test_sigkill_mid_run_then_resume_gives_the_uninterrupted_losses(tmp_path):
     assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
     done = [p.name for p in checkpoint_dirs(tmp_path/"killed")]
     assert done and done[-1] != "step_000040"
+    report = subprocess.run([*CLI, "report", str(tmp_path/"killed")], capture_output=True, text=True)
+    assert "status stopped without finishing (killed?)" in report.stdout, report.stdout + report.stderr
     started = json.loads((tmp_path/"killed"/"run.json").read_text())["started"]
     resumed = subprocess.run([*CLI, *args, "run_name=killed", "--resume-from", "latest"], capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
