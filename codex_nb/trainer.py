@@ -236,7 +236,7 @@ def _stage_run(cfg:RunConfig, resume_dir:Path|None, filters, effective_batch_siz
     finally: shutil.rmtree(staged, ignore_errors=True)
     return SplitPaths(*(run_dir/"data"/f"{s}.jsonl" for s in SPLITS), counts=splits.counts)
 
-# %% ../nbs/07_trainer.ipynb #55e4f552
+# %% ../nbs/07_trainer.ipynb #10d00b66
 def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/` with `overrides`
           overrides:list[str]=(), # Hydra overrides used when `cfg` is None
           progress:bool=True) -> RunResult: # Show a progress bar
@@ -282,6 +282,7 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
                             bypass=bypass_record(cfg)),
                 resumed_from=str(resume_dir) if resume_dir else None,
                 resumed=[*previous.get("resumed", []), now] if resume_dir else [],  # when each resume began
+                num_processes=accelerator.num_processes,  # a launcher that quietly started one process shows here
                 dependencies=probe_dependencies(gpu=accelerator.device.type == "cuda", warn=False) if main else [])
     if main:
         splits = _stage_run(cfg, resume_dir, filters, step_size)

@@ -74,6 +74,18 @@ def test_two_process_ddp_matches_one_process(tmp_path):
     assert sum("loss" in r for r in records) == 6  # written once, by rank 0 only
     assert losses_of(tmp_path/"two") == pytest.approx(losses_of(tmp_path/"one"), abs=1e-4)
     assert json.loads((tmp_path/"two"/"run.json").read_text())["status"] == "completed"
+    assert json.loads((tmp_path/"two"/"run.json").read_text())["num_processes"] == 2
+
+def test_ddp_cpu_launch_config_starts_two_processes(tmp_path):
+    "configs/accelerate/ddp_cpu.yaml, as the README shows it: two gloo processes, not one that passes for two."
+    proc = subprocess.run([sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(ROOT/"configs"/"accelerate"/"ddp_cpu.yaml"),
+                           "-m", "codex_nb.cli", "train", "--config-name", "smoke", f"output_dir={tmp_path}", "run_name=acc",
+                           "training.max_steps=2", "training.per_device_train_batch_size=1"],
+                          capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    info = json.loads((tmp_path/"acc"/"run.json").read_text())
+    assert info["num_processes"] == 2 and info["status"] == "completed"
+    assert proc.stdout.count("trained 2 steps") == 1
 
 def test_gpu_launch_config_on_a_cpu_machine_is_a_clear_error(tmp_path):
     "FSDP (Accelerate) needs GPUs: on CPU each process says so and which config to use, and nothing is written."
