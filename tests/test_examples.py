@@ -57,6 +57,9 @@ def test_custom_data_workflow(workspace):
     run = workspace/"out"/"runs"/"custom"
     assert json.loads((run/"run.json").read_text())["status"] == "completed"
     assert (run/"adapter"/"adapter_model.safetensors").exists() and (run/"eval"/"summary.csv").exists()
+    for s in ("train", "val", "test"):  # data.split_key=task_id: the trainer makes the split `codex-nb split --key task_id` showed
+        ids = lambda p: [json.loads(l)["task_id"] for l in p.read_text().splitlines()]
+        assert ids(run/"data"/f"{s}.jsonl") == ids(workspace/"out"/"custom_splits"/f"{s}.jsonl"), s
 
 def test_safety_policy_matches_schema():
     from codex_nb.safety import SafetyPolicy
