@@ -24,12 +24,12 @@ __all__ = ['CODE_STOPS', 'SUMMARY_FIELDS', 'TEXT_METRICS', 'CORPUS_METRICS', 'ru
            'sample_nll', 'truncate_at_stops', 'StopOnGenerated', 'generate_texts', 'EvalResult', 'evaluate_run',
            'log_eval_summary', 'record_eval_bypass', 'generate']
 
-# %% ../nbs/09_evaluation.ipynb #9d01d270
+# %% ../nbs/09_evaluation.ipynb #c7d91f6f
 def run_config(run_dir) -> RunConfig:
     "The resolved config of a run. Raises `CheckpointError` if `run_dir` is not a run directory."
     path = Path(run_dir)/"config.yaml"
     if not path.exists():
-        raise CheckpointError(f"{run_dir} is not a run directory (no config.yaml)", hint="pass a directory made by codex-nb train, e.g. runs/demo")
+        raise CheckpointError(f"{run_dir} is not a run directory (no config.yaml)", hint="pass a directory made by codex-nb train: runs/<run_name> (make demo writes runs/demo)")
     return load_config_file(path)
 
 def adapter_dir(run_dir, checkpoint:str|None=None) -> Path:

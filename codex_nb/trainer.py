@@ -173,7 +173,7 @@ def epoch_steps(lengths:list[int], # Token count of each training example
         if any(micros): steps.append([m for m in micros if m])
     return steps
 
-# %% ../nbs/07_trainer.ipynb #b0329c0b
+# %% ../nbs/07_trainer.ipynb #94c8fa96
 @dataclass
 class RunResult:
     "What `train` returns."
@@ -210,16 +210,31 @@ def _check_new_run_dir(cfg:RunConfig):
         raise CheckpointError(f"run directory {run_dir} already exists",
                               hint="resume it with --resume-from latest, pick another run_name=..., or pass overwrite=true to replace it")
 
+_RESUME_KEYS = dict(model="model.name", train_sha256="the train split's bytes (data)", lora="lora",
+                    effective_batch_size="effective batch size (per-device batch x processes x gradient_accumulation_steps)",
+                    total_steps="total steps (training.max_steps; the learning-rate schedule depends on it)")
+
+def _resume_mismatch(resume_dir:Path, saved:dict, now:dict) -> CheckpointError|None:
+    "The error naming each setting that differs from the checkpoint's (LoRA down to the key), or None when all match."
+    problems = []
+    for k, v in now.items():
+        old = saved.get(k)
+        if old == v: continue
+        if isinstance(old, dict) and isinstance(v, dict):
+            problems += [f"{_RESUME_KEYS.get(k, k)}.{sub} was {old.get(sub)!r}, now {v.get(sub)!r}" for sub in sorted(set(old) | set(v)) if old.get(sub) != v.get(sub)]
+        else: problems.append(f"{_RESUME_KEYS.get(k, k)} was {old!r}, now {v!r}")
+    if not problems: return None
+    return CheckpointError(f"cannot resume from {resume_dir}: " + "; ".join(problems),
+                           hint="resume with the settings the run was started with (to train longer, start a new run, "
+                                "e.g. another run_name=..., from the adapter or the data), or leave out --resume-from")
+
 def _check_resume(cfg:RunConfig, resume_dir:Path, staged_data:Path, effective_batch_size:int):
     "Refuse to resume when the model, the train split's bytes or the effective batch size differ from the checkpoint's."
     state = json.loads((resume_dir/"trainer_state.json").read_text())
     now = dict(model=cfg.model.name, effective_batch_size=effective_batch_size, lora=cfg.lora.model_dump(mode="json"),
                train_sha256=json.loads((staged_data/"train.jsonl.manifest.json").read_text())["sha256"])
     if cfg.training.max_steps is not None: now["total_steps"] = cfg.training.max_steps
-    diff = {k: (state["must_match"].get(k), v) for k, v in now.items() if state["must_match"].get(k) != v}
-    if diff:
-        raise CheckpointError(f"cannot resume from {resume_dir}: " + "; ".join(f"{k} was {a!r}, now {b!r}" for k, (a, b) in diff.items()),
-                              hint="resume with the same model, data and batch settings, or start a new run (another run_name)")
+    if (error := _resume_mismatch(resume_dir, state["must_match"], now)) is not None: raise error
 
 def _stage_run(cfg:RunConfig, resume_dir:Path|None, filters, effective_batch_size:int) -> SplitPaths:
     "Prepare the data beside the run directory, check it, then move it in: a bad file or a refused resume writes nothing."
@@ -236,7 +251,9 @@ def _stage_run(cfg:RunConfig, resume_dir:Path|None, filters, effective_batch_siz
     finally: shutil.rmtree(staged, ignore_errors=True)
     return SplitPaths(*(run_dir/"data"/f"{s}.jsonl" for s in SPLITS), counts=splits.counts)
 
-# %% ../nbs/07_trainer.ipynb #10d00b66
+
+
+# %% ../nbs/07_trainer.ipynb #d6070746
 def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/` with `overrides`
           overrides:list[str]=(), # Hydra overrides used when `cfg` is None
           progress:bool=True) -> RunResult: # Show a progress bar
@@ -339,10 +356,7 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
         step, epoch, skip = 0, 0, 0
         if resume_dir is not None:
             state = json.loads((resume_dir/"trainer_state.json").read_text())
-            diff = {k: (state["must_match"].get(k), v) for k, v in must_match.items() if state["must_match"].get(k) != v}
-            if diff:
-                raise CheckpointError(f"cannot resume from {resume_dir}: " + "; ".join(f"{k} was {a!r}, now {b!r}" for k, (a, b) in diff.items()),
-                                      hint="resume with the same model, data and batch settings, or start a new run")
+            if (error := _resume_mismatch(resume_dir, state["must_match"], must_match)) is not None: raise error
             accelerator.load_state(str(resume_dir))
             step, epoch, skip = state["step"], state["epoch"], state["batches_in_epoch"]
             with warnings.catch_warnings():  # fast-forward the schedule; no optimizer step is missing

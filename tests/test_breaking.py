@@ -16,8 +16,8 @@ def test_run_name_must_be_a_plain_name(tmp_path):
 def test_refused_resume_changes_nothing(tmp_path):
     assert run_cli(*SMOKE, f"output_dir={tmp_path}", "run_name=r").returncode == 0
     before = snapshot(tmp_path/"r")
-    assert_clean_error(run_cli(*SMOKE, f"output_dir={tmp_path}", "run_name=r", "training.max_steps=9", "--resume-from", "latest"), "total_steps")
-    assert_clean_error(run_cli(*SMOKE, f"output_dir={tmp_path}", "run_name=r", "lora.r=8", "--resume-from", "latest"), "lora was")
+    assert_clean_error(run_cli(*SMOKE, f"output_dir={tmp_path}", "run_name=r", "training.max_steps=9", "--resume-from", "latest"), "total steps (training.max_steps; the learning-rate schedule depends on it) was 6, now 9")
+    assert_clean_error(run_cli(*SMOKE, f"output_dir={tmp_path}", "run_name=r", "lora.r=8", "--resume-from", "latest"), "lora.r was 4, now 8")
     assert snapshot(tmp_path/"r") == before
 
 def test_empty_input_never_replaces_existing_splits(tmp_path):

@@ -172,7 +172,7 @@ def test_resume_latest_continues_the_loss_sequence(tmp_path):
     assert read_losses(tmp_path/"part")[-3:] == full[3:]
     proc = run_cli("train", "--config-name", "smoke", f"output_dir={tmp_path}", "run_name=part", "--resume-from", "step_000003",
                    "training.per_device_train_batch_size=1")
-    assert_clean_error(proc, "cannot resume", "effective_batch_size")
+    assert_clean_error(proc, "cannot resume", "effective batch size")
 
 def test_evaluate_pass_at_k_runs_code_only_when_allowed(smoke_run):
     proc = run_cli("evaluate", smoke_run, "--split", "train", "--max-samples", "2", "--metrics", "pass@1", "--no-base")
