@@ -17,7 +17,7 @@ __all__ = ['app', 'data_app', 'DOCTOR_PACKAGES', 'BATCH_COLUMNS', 'main', 'train
            'manifest', 'data_humaneval', 'models', 'doctor_report', 'bypassed_runs', 'doctor', 'report', 'grid_points',
            'run_batch', 'result_metrics', 'plot_comparison', 'batch']
 
-# %% ../nbs/10_cli.ipynb #784cefbc
+# %% ../nbs/10_cli.ipynb #08e9598a
 app = typer.Typer(name="codex-nb", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]},
                   help="Offline LoRA fine-tuning and evaluation of causal language models.\n\n"
@@ -39,8 +39,9 @@ def main(argv:list[str]|None=None):
         _echo_err(f"error: {e}")
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
-        _echo_err("interrupted" + (": the run is marked interrupted; continue it with the same command plus --resume-from latest"
-                                   if "train" in (argv or sys.argv[1:]) else "")); sys.exit(130)
+        args = argv or sys.argv[1:]
+        _echo_err("interrupted" + (": the run is marked interrupted; continue it with the same command plus --resume-from latest" if "train" in args else
+                                   ": finished points are kept; the same command resumes the batch" if "batch" in args else "")); sys.exit(130)
     except OSError as e:  # a path the user gave: unwritable, a directory instead of a file, ...
         _echo_err(f"error: {e.strerror or e}: {e.filename or ''}\n  hint: check that the path exists, is of the right kind and is writable")
         sys.exit(2)
@@ -321,7 +322,7 @@ def report(run_dir:Path=typer.Argument(..., help="A run directory")):
                (f", loss {losses[0]:.4f} -> {losses[-1]:.4f}" if losses else ""))
     typer.echo(f"plot: {plot_loss(run_dir)}")
 
-# %% ../nbs/10_cli.ipynb #d1c50667
+# %% ../nbs/10_cli.ipynb #746643ee
 def grid_points(grid:dict) -> list[dict]:
     "Every combination of a parameter grid (`{name: [values]}`), in the grid's order."
     import itertools
@@ -346,7 +347,8 @@ def _finished(status_file:Path, point:dict) -> dict|None:
 
 def run_batch(notebook, # A notebook with a cell tagged `parameters`, including `output_dir`
               grid, # YAML file mapping parameter names to lists of values
-              out_dir) -> list[dict]: # Gets points/<i>-<params>/ and results.csv
+              out_dir, # Gets points/<i>-<params>/ and results.csv
+              log=None) -> list[dict]: # Called with a line per point as the batch goes (e.g. print); None: quiet
     "Execute `notebook` once per grid point with papermill, skipping points already done; returns the result rows.\n\nWrites `out_dir/results.csv` after each point and `out_dir/comparison.png` (see `plot_comparison`) at the end."
     import csv, time, yaml
     import papermill as pm
@@ -371,12 +373,16 @@ def run_batch(notebook, # A notebook with a cell tagged `parameters`, including 
         close = {k: difflib.get_close_matches(k, sorted(known), n=1) for k in unknown}
         raise ConfigError(f"{grid}: {notebook.name} has no parameter(s) " + ", ".join(f"{k!r}" + (f" (did you mean {c[0]!r}?)" if c else "") for k, c in close.items()),
                           hint=f"its parameters: {', '.join(sorted(known))}")
-    rows = []
-    for i, point in enumerate(grid_points(spec)):
+    rows, points = [], grid_points(spec)
+    say = log or (lambda line: None)
+    for i, point in enumerate(points):
         point_dir = out_dir/"points"/f"{i:03d}-{_slug(point)}"
         status_file = point_dir/"status.json"
-        if (row := _finished(status_file, point)) is not None: row["point"] = i  # finished in an earlier call: not rerun
+        where = f"point {i + 1}/{len(points)} ({', '.join(f'{k}={v}' for k, v in point.items())[:100]})"
+        if (row := _finished(status_file, point)) is not None:  # finished in an earlier call: not rerun
+            row["point"] = i; say(f"{where}: finished earlier, kept")
         else:
+            say(f"{where}: running")
             point_dir.mkdir(parents=True, exist_ok=True)
             start, error = time.time(), None
             try: pm.execute_notebook(str(notebook), str(point_dir/notebook.name), parameters={**point, "output_dir": str(point_dir.resolve())},
@@ -389,6 +395,7 @@ def run_batch(notebook, # A notebook with a cell tagged `parameters`, including 
             result_file = point_dir/"result.json"
             if result_file.exists() and not error: row.update(json.loads(result_file.read_text()))
             atomic_write_text(status_file, json.dumps(row))
+            say(f"{where}: {row['status']} in {row['seconds']} s" + (f": {row['error'][:200]}" if row["error"] else ""))
         rows.append(row)
         fields = list(dict.fromkeys(k for r in rows for k in r))
         buf = io.StringIO(); w = csv.DictWriter(buf, fieldnames=fields); w.writeheader(); w.writerows(rows)
@@ -437,7 +444,7 @@ def plot_comparison(rows:list[dict], # Rows as returned by `run_batch`
     os.replace(tmp, out)
     return out
 
-# %% ../nbs/10_cli.ipynb #f90f782f
+# %% ../nbs/10_cli.ipynb #0d7be583
 @app.command(epilog=_examples("codex-nb batch nbs/tutorials/01_quickstart.ipynb examples/grid.yaml out/batch",
                               "codex-nb batch nbs/tutorials/01_quickstart.ipynb examples/grid.yaml out/batch  # again: finished points are skipped")
                    + "\n\ngrid.yaml maps each notebook parameter to its values, e.g. {lora_r: [4, 8], learning_rate: [0.001, 0.0005]}.")
@@ -445,7 +452,7 @@ def batch(notebook:Path=typer.Argument(..., help="A papermill-parameterized note
           grid:Path=typer.Argument(..., help="YAML mapping each parameter to a list of values"),
           out_dir:Path=typer.Argument(..., help="Where executed notebooks and results.csv go")):
     "Run a notebook once per grid point with papermill; finished points are skipped on rerun; writes results.csv and comparison.png."
-    rows = run_batch(notebook, grid, out_dir)
+    rows = run_batch(notebook, grid, out_dir, log=typer.echo)
     failed = [r for r in rows if r["status"] != "ok"]
     typer.echo(f"{len(rows) - len(failed)} of {len(rows)} points ok; results: {Path(out_dir)/'results.csv'}")
     if (Path(out_dir)/"comparison.png").exists(): typer.echo(f"plot: {Path(out_dir)/'comparison.png'}")

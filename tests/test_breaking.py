@@ -101,6 +101,8 @@ def test_batch_reruns_edited_and_corrupt_points(tmp_path):
     proc = run_cli("batch", nb, grid, out)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(second.read_text())["n"] == 3
+    assert "point 1/2 (y=ab): finished earlier, kept" in proc.stdout  # a line per point, also in a log file
+    assert "point 2/2 (y={x}): running" in proc.stdout and "point 2/2 (y={x}): ok in " in proc.stdout
 
 def test_batch_refuses_bad_grids_and_notebooks(tmp_path):
     nb, grid = tiny_notebook(tmp_path/"nb.ipynb"), tmp_path/"grid.yaml"
