@@ -76,7 +76,7 @@ def sample_nll(model, tok, records:list[dict], max_length:int=512, batch_size:in
             out += list(zip(nll.tolist(), n.tolist()))
     return out
 
-# %% ../nbs/09_evaluation.ipynb #f07ae49c
+# %% ../nbs/09_evaluation.ipynb #d17548b1
 CODE_STOPS = ["\ndef ", "\nclass ", "\nif ", "\nprint(", "\n#"]
 
 def truncate_at_stops(text:str, stops:list[str]) -> str:
@@ -115,9 +115,9 @@ def generate_texts(model, tok, prompts:list[str], # Prompts, generated in batche
                 torch.manual_seed(seed + i)
                 # stops are looked for in the generated text only: a prompt ending in "\n" must not stop a completion
                 # that starts with "#" (transformers' stop_strings would match across the boundary)
-                stopping = StoppingCriteriaList([StopOnGenerated(tok, enc["input_ids"].shape[1], stops)] if stops else [])
+                stopping = dict(stopping_criteria=StoppingCriteriaList([StopOnGenerated(tok, enc["input_ids"].shape[1], stops)])) if stops else {}
                 gen = model.generate(**enc, max_new_tokens=max_new_tokens, num_return_sequences=num_samples, **sampling,
-                                     pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, stopping_criteria=stopping)
+                                     pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, **stopping)
             texts = [truncate_at_stops(t, stops) for t in tok.batch_decode(gen[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)]
             outs += texts if num_samples == 1 else [texts[j:j + num_samples] for j in range(0, len(texts), num_samples)]
     finally: tok.padding_side = side
