@@ -75,7 +75,7 @@ def train(overrides:Optional[list[str]]=typer.Argument(None, help="Hydra overrid
     if result.val_loss is not None: typer.echo(f"val loss {result.val_loss:.4f}")
     typer.echo(f"adapter: {result.adapter_dir}\nrun: {result.run_dir}")
 
-# %% ../nbs/10_cli.ipynb #c94f2bb8
+# %% ../nbs/10_cli.ipynb #0ea13bcf
 @app.command(epilog=_examples("codex-nb evaluate runs/demo", "codex-nb evaluate runs/demo --checkpoint step_000020 --split val",
                               "codex-nb evaluate runs/demo --metrics perplexity,exact_match,pass@1 --allow-code-execution",
                               "codex-nb evaluate runs/demo --metrics pass@1,pass@5 --num-samples 5 --temperature 0.8 --allow-code-execution --max-samples 4"))
@@ -91,7 +91,7 @@ def evaluate(run_dir:Path=typer.Argument(..., help="A run directory made by code
              temperature:Optional[float]=typer.Option(None, help="Sampling temperature; giving it turns sampling on (default: the run's eval.temperature)")):
     "Score a run's adapter and the base model on a split; writes eval/*.ndjson and eval/summary.csv."
     from codex_nb.core import sha256_file
-    from codex_nb.evaluation import adapter_dir, evaluate_run, load_run_model
+    from codex_nb.evaluation import adapter_dir, evaluate_run
     from codex_nb.trainer import checkpoint_dirs
     if metrics is not None and not [m for m in metrics.split(",") if m.strip()]:
         raise ConfigError("--metrics is empty", hint="name at least one metric, e.g. --metrics perplexity,exact_match, or leave it out for the run's eval.metrics")
@@ -110,7 +110,7 @@ def evaluate(run_dir:Path=typer.Argument(..., help="A run directory made by code
         res = evaluate_run(run_dir, split, name, [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None, include_base=base and i == 0,
                            allow_code_execution=allow_code_execution or None, max_samples=max_samples, unsafe_no_redaction=unsafe_no_redaction,
                            num_samples=num_samples, temperature=temperature,
-                           loaded=load_run_model(run_dir, name, reuse=loaded) if loaded else None)  # the base model is loaded once
+                           reuse=loaded)  # the base model is loaded once
         loaded = res.loaded
         typer.echo(res.table())
     typer.echo(f"per-sample outputs: {Path(run_dir)/'eval'}; summary: {Path(run_dir)/'eval'/'summary.csv'}")

@@ -24,7 +24,7 @@ __all__ = ['CODE_STOPS', 'SUMMARY_FIELDS', 'TEXT_METRICS', 'CORPUS_METRICS', 'ru
            'sample_nll', 'truncate_at_stops', 'StopOnGenerated', 'generate_texts', 'EvalResult', 'evaluate_run',
            'log_eval_summary', 'record_eval_bypass', 'generate']
 
-# %% ../nbs/09_evaluation.ipynb #c7d91f6f
+# %% ../nbs/09_evaluation.ipynb #d20b53f2
 def run_config(run_dir) -> RunConfig:
     "The resolved config of a run. Raises `CheckpointError` if `run_dir` is not a run directory."
     path = Path(run_dir)/"config.yaml"
@@ -32,16 +32,19 @@ def run_config(run_dir) -> RunConfig:
         raise CheckpointError(f"{run_dir} is not a run directory (no config.yaml)", hint="pass a directory made by codex-nb train: runs/<run_name> (make demo writes runs/demo)")
     return load_config_file(path)
 
+def _kept(run_dir:Path) -> list[str]:
+    "The names `adapter_dir` accepts for this run: `final` if it finished, then each kept checkpoint."
+    return ["final"] * (run_dir/"adapter"/"adapter_config.json").exists() + [p.name for p in sorted((run_dir/"checkpoints").glob("step_*"))]
+
 def adapter_dir(run_dir, checkpoint:str|None=None) -> Path:
     "The adapter directory of `checkpoint` (`final`/None: the run's `adapter/`; else `step_NNNNNN`)."
     import re
     run_dir = Path(run_dir)
-    kept = lambda: ["final"] * (run_dir/"adapter"/"adapter_config.json").exists() + [p.name for p in sorted((run_dir/"checkpoints").glob("step_*"))]
     if checkpoint not in (None, "final") and not re.fullmatch(r"step_\d+", str(checkpoint)):  # a name, never a path
-        raise CheckpointError(f"checkpoint {checkpoint!r} is not a checkpoint name (final or step_NNNNNN)", hint=f"choose one of {kept()}")
+        raise CheckpointError(f"checkpoint {checkpoint!r} is not a checkpoint name (final or step_NNNNNN)", hint=f"choose one of {_kept(run_dir)}")
     path = run_dir/"adapter" if checkpoint in (None, "final") else run_dir/"checkpoints"/checkpoint/"adapter"
     if not (path/"adapter_config.json").exists():
-        kept = kept()
+        kept = _kept(run_dir)
         raise CheckpointError(f"no adapter for checkpoint {checkpoint or 'final'!r} in {run_dir} (looked in {path})",
                               hint=f"choose one of {kept}" if kept else "train the run to completion first")
     return path
@@ -53,12 +56,11 @@ def load_run_model(run_dir, checkpoint:str|None=None, device:str|None=None,
     With `reuse`, the checkpoint's adapter is added to that model (named after the checkpoint) instead of loading the
     base model again: comparing several checkpoints costs one model load."""
     path = adapter_dir(run_dir, checkpoint)
-    if reuse is not None:
-        model, tok, cfg = reuse
-        return load_adapter(model, path, adapter_name=checkpoint or "final").eval(), tok, cfg
-    cfg = run_config(run_dir)
-    base, tok = load_model(cfg.model.path or cfg.model.name, device=device or cfg.model.device, dtype=cfg.model.dtype)
-    return load_adapter(base, path, adapter_name=checkpoint or "final").eval(), tok, cfg
+    if reuse is not None: model, tok, cfg = reuse
+    else:
+        cfg = run_config(run_dir)
+        model, tok = load_model(cfg.model.path or cfg.model.name, device=device or cfg.model.device, dtype=cfg.model.dtype)
+    return load_adapter(model, path, adapter_name=checkpoint or "final").eval(), tok, cfg
 
 # %% ../nbs/09_evaluation.ipynb #5486ff5d
 def sample_nll(model, tok, records:list[dict], max_length:int=512, batch_size:int=8,
@@ -76,7 +78,7 @@ def sample_nll(model, tok, records:list[dict], max_length:int=512, batch_size:in
             out += list(zip(nll.tolist(), n.tolist()))
     return out
 
-# %% ../nbs/09_evaluation.ipynb #d17548b1
+# %% ../nbs/09_evaluation.ipynb #c6f3030d
 CODE_STOPS = ["\ndef ", "\nclass ", "\nif ", "\nprint(", "\n#"]
 
 def truncate_at_stops(text:str, stops:list[str]) -> str:
@@ -89,9 +91,12 @@ class StopOnGenerated:
     def __init__(self, tok, prompt_length:int, # Tokens of the (left-padded) prompts: where generated text starts
                  stops:list[str]):
         self.tok, self.prompt_length, self.stops = tok, prompt_length, stops
+        self.window = max(map(len, stops)) + 1  # tokens: a stop completed by the newest token lies within them
     def __call__(self, input_ids, scores, **kwargs):
         import torch
-        texts = self.tok.batch_decode(input_ids[:, self.prompt_length:], skip_special_tokens=True)
+        # called after every generated token: decode only the newest tokens (a sequence that matched is done for good)
+        start = max(self.prompt_length, input_ids.shape[1] - self.window)
+        texts = self.tok.batch_decode(input_ids[:, start:], skip_special_tokens=True)
         return torch.tensor([any(s in t for s in self.stops) for t in texts], dtype=torch.bool, device=input_ids.device)
 
 def generate_texts(model, tok, prompts:list[str], # Prompts, generated in batches
@@ -123,7 +128,7 @@ def generate_texts(model, tok, prompts:list[str], # Prompts, generated in batche
     finally: tok.padding_side = side
     return outs
 
-# %% ../nbs/09_evaluation.ipynb #017aab0b
+# %% ../nbs/09_evaluation.ipynb #8048ae92
 @dataclass
 class EvalResult:
     "Scores of one `evaluate_run` call."
@@ -131,7 +136,7 @@ class EvalResult:
     split: str
     rows: list = field(default_factory=list)  # dicts: model, split, metric, value, n
     samples: dict = field(default_factory=dict)  # model name -> per-sample NDJSON path
-    loaded: tuple|None = field(default=None, repr=False)  # (model, tokenizer, cfg) used: pass to load_run_model(reuse=)
+    loaded: tuple|None = field(default=None, repr=False)  # (model, tokenizer, cfg) used: pass as evaluate_run(reuse=)
 
     def value(self, model:str, metric:str) -> float:
         "The score of `metric` for `model` (`base` or a checkpoint name)."
@@ -199,7 +204,7 @@ def evaluate_run(run_dir, # A run directory made by `train`
                  max_samples:int|None=None, batch_size:int|None=None, max_new_tokens:int|None=None,
                  device:str|None=None,
                  unsafe_no_redaction:str|None=None, # A reason: write outputs unredacted (recorded in run.json)
-                 loaded:tuple|None=None, # `load_run_model(run_dir, checkpoint, reuse=...)`'s result, to skip loading
+                 reuse:tuple|None=None, # An earlier `EvalResult.loaded` of this run: its base model is kept, not loaded again
                  num_samples:int|None=None, # Completions per prompt (pass@k's n); > 1 samples. Default: eval.num_samples
                  temperature:float|None=None, # Sampling temperature; giving it turns sampling on. Default: eval.temperature
                  do_sample:bool|None=None) -> EvalResult: # Default: eval.do_sample, or True when num_samples > 1
@@ -208,7 +213,7 @@ def evaluate_run(run_dir, # A run directory made by `train`
     The settings come from the run's `config.yaml` (its `eval` group); the arguments override them for this call.
     Everything is checked before the model is loaded. Raises `ConfigError` or `CheckpointError` naming the problem."""
     run_dir = Path(run_dir)
-    cfg = loaded[2] if loaded else run_config(run_dir)
+    cfg = reuse[2] if reuse else run_config(run_dir)
     if split not in ("train", "val", "test"):
         raise ConfigError(f"split {split!r} is not one of the run's splits", hint="use --split train, val or test")
     adapter_dir(run_dir, checkpoint)  # a checkpoint that is not there fails now, not after loading the model
@@ -242,7 +247,7 @@ def evaluate_run(run_dir, # A run directory made by `train`
     if not records: raise CheckpointError(f"split {split!r} of {run_dir} is empty", hint="evaluate another split")
     filters = SafetyFilters.from_policy(cfg.safety.policy, source="safety.policy") if cfg.safety.enabled and not unsafe_no_redaction else None
     if unsafe_no_redaction is not None: record_eval_bypass(run_dir, unsafe_no_redaction, split)
-    model, tok, _ = loaded or load_run_model(run_dir, checkpoint, device)
+    model, tok, _ = load_run_model(run_dir, checkpoint, device, reuse=reuse)
     name = checkpoint or "final"
     result = EvalResult(run_dir, split, loaded=(model, tok, cfg))
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
