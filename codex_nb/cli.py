@@ -142,7 +142,7 @@ def validate(args:Optional[list[str]]=typer.Argument(None, help="A YAML config f
     typer.echo(yaml.safe_dump(cfg.to_dict(), sort_keys=False).rstrip())
     typer.echo("# valid", err=True)
 
-# %% ../nbs/10_cli.ipynb #4f838e8f
+# %% ../nbs/10_cli.ipynb #b409c445
 def _ratios(text:str) -> tuple:
     try: return tuple(float(x) for x in text.split(","))
     except ValueError: raise ConfigError(f"--ratios {text!r}: expected three comma-separated numbers", hint="e.g. --ratios 0.8,0.1,0.1") from None
@@ -160,13 +160,11 @@ def split(input:Path=typer.Argument(..., help="JSONL file (plain or .gz)"),
           workers:int=typer.Option(1, min=1, help="Processes for a large plain file (same output as 1)")):
     "Split a JSONL file deterministically (keyed hash, streaming) and write a manifest per split."
     import warnings
-    from codex_nb.data import SPLITS, SplitPaths, build_manifest, save_manifest, split_jsonl
+    from codex_nb.data import SPLITS, SplitPaths, build_manifest, check_rejects_path, save_manifest, split_jsonl
     import os, shutil
     from codex_nb.core import DataError
     staged = out_dir.parent/f".{out_dir.name}.split-{os.getpid()}.tmp"  # existing splits are replaced only by a good split
-    if rejects is not None and rejects.resolve() in {input.resolve(), *((out_dir/f"{s}.jsonl").resolve() for s in SPLITS)}:
-        raise DataError(f"--rejects {rejects} is the input or one of the split files: it would be overwritten",
-                        hint="give the rejects file a path of its own")
+    if rejects is not None: check_rejects_path(rejects, input, out_dir)  # the real out_dir: split_jsonl sees the staging one
     try:
         with warnings.catch_warnings():  # the counts are printed below
             warnings.simplefilter("ignore")

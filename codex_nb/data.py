@@ -18,11 +18,11 @@ from .core import DataError, atomic_write_text, cache_dir, sha256_file
 __all__ = ['ON_ERROR', 'SCHEMAS', 'SCHEMA_HINTS', 'SPLITS', 'IGNORE_INDEX', 'TOKENIZED_FORMAT', 'ReadStats', 'rejects_path',
            'iter_jsonl_lines', 'read_jsonl', 'records_from', 'write_jsonl', 'PromptCompletion', 'Text', 'Message',
            'Messages', 'check_schema', 'schema_check', 'check_record', 'load_records', 'humaneval_path',
-           'humaneval_records', 'SplitPaths', 'check_ratios', 'split_key', 'split_jsonl', 'Manifest', 'build_manifest',
-           'manifest_path', 'save_manifest', 'record_at', 'load_manifest', 'verify_manifest', 'tokenize_example',
-           'tokenize_text', 'chat_segments', 'tokenize_messages', 'tokenize_record', 'tokenize_records',
-           'tokenizer_fingerprint', 'tokenized_cache_path', 'tokenize_jsonl', 'to_dataset', 'length_grouped_batches',
-           'collate', 'token_nll', 'padding_fraction']
+           'humaneval_records', 'SplitPaths', 'check_ratios', 'split_key', 'check_rejects_path', 'split_jsonl',
+           'Manifest', 'build_manifest', 'manifest_path', 'save_manifest', 'record_at', 'load_manifest',
+           'verify_manifest', 'tokenize_example', 'tokenize_text', 'chat_segments', 'tokenize_messages',
+           'tokenize_record', 'tokenize_records', 'tokenizer_fingerprint', 'tokenized_cache_path', 'tokenize_jsonl',
+           'to_dataset', 'length_grouped_batches', 'collate', 'token_nll', 'padding_fraction']
 
 # %% ../nbs/04_data.ipynb #27d541ad
 _BOM = b"\xef\xbb\xbf"
@@ -312,20 +312,22 @@ def check_ratios(ratios) -> tuple[float, float, float]:
     if abs(sum(ratios) - 1) > 1e-6: raise DataError(f"ratios {ratios} sum to {sum(ratios):g}, not 1", hint="make them add up to 1")
     return ratios
 
-# %% ../nbs/04_data.ipynb #8d6dc71f
+# %% ../nbs/04_data.ipynb #1184ddda
 def _position(seed_prefix:str, value) -> float:
     digest = hashlib.blake2b((seed_prefix + _canonical(value)).encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64
 
+def _key_hint(key:str) -> str: return f"add {key!r} to every record, or split by another field (key=, data.split_key, --key) or none"
+
 def _key_check(key:str):
     def check(record):
-        if key not in record: raise DataError(f"record has no field {key!r} to split by", hint=f"add {key!r} to every record, or split by another field (key=, data.split_key, --key) or none")
+        if key not in record: raise DataError(f"record has no field {key!r} to split by", hint=_key_hint(key))
     return check
 
 def split_key(record:dict, key:str|None, seed:int, where:str="") -> float:
     "The record's position in [0, 1): blake2b(f'{seed}\\x00{canonical JSON of the key value or record}', 8 bytes) / 2**64."
     if key is not None and key not in record:
-        raise DataError(f"{where}: record has no field {key!r} to split by", hint=f"add {key!r} to every record, or split by another field (key=, data.split_key, --key) or none")
+        raise DataError(f"{where}: record has no field {key!r} to split by", hint=_key_hint(key))
     return _position(f"{seed}\x00", record if key is None else record[key])
 
 # %% ../nbs/04_data.ipynb #c23ee363
@@ -352,7 +354,13 @@ def _route(records:Iterable, files:dict, bounds:tuple, seed_prefix:str, key:str|
         counts[split] += 1
     return seen
 
-# %% ../nbs/04_data.ipynb #9daffac8
+# %% ../nbs/04_data.ipynb #06b0fdcc
+def check_rejects_path(rejects, source, out_dir):
+    "Raise `DataError` if a rejects file would overwrite the input `source` or a split file in `out_dir`."
+    if Path(rejects).resolve() in {Path(source).resolve(), *((Path(out_dir)/f"{s}.jsonl").resolve() for s in SPLITS)}:
+        raise DataError(f"the rejects file {rejects} is the input or one of the split files: it would be overwritten",
+                        hint="give the rejects file a path of its own")
+
 def split_jsonl(path, # Input JSONL (plain or .gz)
                 out_dir, # Directory for train.jsonl, val.jsonl, test.jsonl
                 ratios=(0.8, 0.1, 0.1), # train/val/test fractions
@@ -371,9 +379,7 @@ def split_jsonl(path, # Input JSONL (plain or .gz)
     check = _split_check(schema, key)
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     rejects = Path(rejects or out_dir/"rejects.jsonl")
-    if on_error == "skip" and rejects.resolve() in {Path(path).resolve(), *((out_dir/f"{s}.jsonl").resolve() for s in SPLITS)}:
-        raise DataError(f"the rejects file {rejects} is the input or one of the split files: it would be overwritten",
-                        hint="give the rejects file a path of its own")
+    if on_error == "skip": check_rejects_path(rejects, path, out_dir)
     tag = uuid.uuid4().hex
     tmp = {s: out_dir/f".{s}.jsonl.{tag}.tmp" for s in SPLITS}
     counts, stats = dict.fromkeys(SPLITS, 0) | {"dropped": 0}, ReadStats()
