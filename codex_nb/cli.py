@@ -6,11 +6,11 @@ Docs: https://codex-nb.github.io/codex-nb/cli.html.md"""
 
 # %% ../nbs/10_cli.ipynb #eee57f49
 from __future__ import annotations
-import io, json, math, os, socket, sys
+import io, json, math, os, socket, sys, warnings
 from pathlib import Path
 from typing import Optional
 import typer
-from .core import CodexError, ConfigError, quiet_libraries
+from .core import CodexError, CodexWarning, ConfigError, quiet_libraries
 
 # %% auto #0
 __all__ = ['app', 'data_app', 'DOCTOR_PACKAGES', 'BATCH_COLUMNS', 'main', 'train', 'evaluate', 'generate', 'validate', 'split',
@@ -31,9 +31,17 @@ def _examples(*lines:str) -> str:
 
 def _echo_err(msg:str): typer.echo(msg, err=True)
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    "A warning of codex-nb's own (a `CodexWarning`, or any raised from its modules) as one `warning:` line on stderr."
+    if issubclass(category, CodexWarning) or Path(filename).parent == Path(__file__).parent: _echo_err(f"warning: {message}")
+    else: _library_showwarning(message, category, filename, lineno, file, line)
+
+_library_showwarning = warnings.showwarning
+
 def main(argv:list[str]|None=None):
     "Console entry point: run the app; a `CodexError` prints its message and exits with code 2, never a traceback."
     quiet_libraries()
+    warnings.showwarning = _show_warning
     try: app(args=argv, prog_name="codex-nb", standalone_mode=True)
     except CodexError as e:
         _echo_err(f"error: {e}")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['DTYPES', 'OFFLINE_VARS', 'CodexError', 'ConfigError', 'DataError', 'ModelError', 'DependencyError', 'CheckpointError',
-           'SafetyError', 'seed_everything', 'resolve_device', 'resolve_dtype', 'cpu_has_native_bf16', 'offline',
-           'quiet_libraries', 'cache_dir', 'sha256_file', 'atomic_write_text', 'atomic_dir']
+           'SafetyError', 'CodexWarning', 'seed_everything', 'resolve_device', 'resolve_dtype', 'cpu_has_native_bf16',
+           'offline', 'quiet_libraries', 'cache_dir', 'sha256_file', 'atomic_write_text', 'atomic_dir']
 
 # %% ../nbs/00_core.ipynb #51ab6bb6
 class CodexError(Exception):
@@ -31,6 +31,8 @@ class ModelError(CodexError):      "A model cannot be found, loaded or used as a
 class DependencyError(CodexError): "An optional package a requested feature needs is not installed."
 class CheckpointError(CodexError): "A checkpoint or run directory is missing, incomplete or incompatible."
 class SafetyError(CodexError):     "The safety policy refused an action or could not be loaded."
+
+class CodexWarning(UserWarning):   "Something a user should know that does not stop the work: a skipped checkpoint, a state not restored."
 
 # %% ../nbs/00_core.ipynb #918f437c
 def seed_everything(seed:int # Seed for Python's `random`, NumPy and torch (all devices)

@@ -22,7 +22,7 @@ __all__ = ['ON_ERROR', 'SCHEMAS', 'SCHEMA_HINTS', 'SPLITS', 'IGNORE_INDEX', 'TOK
            'Manifest', 'build_manifest', 'manifest_path', 'save_manifest', 'record_at', 'load_manifest',
            'verify_manifest', 'tokenize_example', 'tokenize_text', 'chat_segments', 'tokenize_messages',
            'tokenize_record', 'tokenize_records', 'tokenizer_fingerprint', 'tokenized_cache_path', 'tokenize_jsonl',
-           'to_dataset', 'length_grouped_batches', 'collate', 'token_nll', 'padding_fraction']
+           'to_dataset', 'seeded_permutation', 'length_grouped_batches', 'collate', 'token_nll', 'padding_fraction']
 
 # %% ../nbs/04_data.ipynb #27d541ad
 _BOM = b"\xef\xbb\xbf"
@@ -722,19 +722,41 @@ def to_dataset(records # Records: a list of dicts, a JSONL path, or a `datasets.
         raise DataError(f"records cannot form a datasets.Dataset: {e}", hint="give each field one type in every record") from None
 
 # %% ../nbs/04_data.ipynb #97626d1a
-def length_grouped_batches(lengths:list[int], # Token count of each example
+def _mix64(x):
+    "SplitMix64's output function (Steele, Lea and Flood, 2014): a bijection of uint64 that scatters nearby inputs."
+    import numpy as np
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+def seeded_permutation(n:int, # Length of the permutation
+                       seed:int, # Seed; with `salt`, the only thing the order depends on
+                       *salt:int): # More integers mixed into the key, e.g. the epoch
+    """A permutation of `range(n)` (an int64 array of shape (n,)) that depends only on `seed` and `salt`.
+
+    Positions are sorted by `mix64(i + key)`, the key being a BLAKE2b digest of the seed and salt; ties (if two hashes
+    ever collided) keep index order. The same on every Python and NumPy version and platform."""
+    import numpy as np
+    key = int.from_bytes(hashlib.blake2b(repr((seed, *salt)).encode(), digest_size=8).digest(), "little")
+    with np.errstate(over="ignore"): hashed = _mix64(np.arange(n, dtype=np.uint64) + np.uint64(key))
+    return np.argsort(hashed, kind="stable")
+
+def length_grouped_batches(lengths, # Token count of each example (a list or an array)
                            batch_size:int, seed:int, epoch:int=0, # The order depends only on (seed, epoch)
                            window:int=16) -> list[list[int]]: # Batches sorted together
-    "Batches of example indices, grouped by length within windows, in a seeded random order."
-    rng = random.Random(seed * 1_000_003 + epoch)
-    order = list(range(len(lengths))); rng.shuffle(order)
+    "Batches of example indices, grouped by length within windows, in a seeded order (`seeded_permutation`)."
+    import numpy as np
+    lengths = np.asarray(lengths)
+    order = seeded_permutation(len(lengths), seed, epoch, 0)
     batches = []
     for i in range(0, len(order), batch_size * window):
-        chunk = sorted(order[i:i + batch_size * window], key=lambda j: -lengths[j])
+        chunk = order[i:i + batch_size * window]
+        chunk = chunk[np.argsort(-lengths[chunk], kind="stable")].tolist()  # longest first, ties in permuted order
         batches += [chunk[k:k + batch_size] for k in range(0, len(chunk), batch_size)]
-    rng.shuffle(batches)
-    return batches
+    return [batches[j] for j in seeded_permutation(len(batches), seed, epoch, 1)]
 
+# %% ../nbs/04_data.ipynb #5ff0e20d
 def collate(examples:list[dict], pad_token_id:int) -> dict:
     "Pad a list of tokenized examples on the right into tensors of shape (batch, longest)."
     import torch

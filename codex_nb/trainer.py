@@ -6,11 +6,11 @@ Docs: https://codex-nb.github.io/codex-nb/trainer.html.md"""
 
 # %% ../nbs/07_trainer.ipynb #02500425
 from __future__ import annotations
-import contextlib, json, math, os, platform, shutil, socket, time, warnings
+import contextlib, json, math, os, platform, re, shutil, socket, time, warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from .core import CheckpointError, ConfigError, DataError, atomic_write_text, seed_everything
+from .core import CheckpointError, CodexWarning, ConfigError, DataError, atomic_write_text, seed_everything
 from .config import RunConfig, check_hardware, config_hash, load_config, save_config
 from .registry import load_model
 from .lora import apply_lora, save_adapter
@@ -20,9 +20,10 @@ from .safety import SafetyFilters
 from .tracking import Telemetry, finish_trackers, log_artifacts, make_trackers, plot_loss, probe_dependencies, read_metrics
 
 # %% auto #0
-__all__ = ['split_key_for', 'prepare_data', 'package_versions', 'write_run_json', 'bypass_record', 'checkpoint_dirs',
-           'resolve_resume', 'prune_checkpoints', 'completion_ce_sum', 'labelled_ce_sum', 'fast_output_layer',
-           'epoch_steps', 'RunResult', 'train']
+__all__ = ['split_key_for', 'prepare_data', 'package_versions', 'write_run_json', 'bypass_record', 'checkpoint_step',
+           'incomplete_checkpoints', 'checkpoint_dirs', 'remove_incomplete_checkpoints', 'resolve_resume',
+           'prune_checkpoints', 'completion_ce_sum', 'labelled_ce_sum', 'fast_output_layer', 'epoch_steps', 'RunResult',
+           'train']
 
 # %% ../nbs/07_trainer.ipynb #b65c333b
 def _source_path(cfg:RunConfig, data_dir:Path) -> Path:
@@ -89,18 +90,50 @@ def bypass_record(cfg:RunConfig) -> dict|None:
     return dict(reason=cfg.safety.bypass_reason, user=user, time=datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
 # %% ../nbs/07_trainer.ipynb #44126d2d
-def checkpoint_dirs(run_dir) -> list[Path]:
-    "Complete checkpoints of a run, oldest first."
+_CHECKPOINT_NAME = re.compile(r"(\.)?step_(\d+)(\.tmp)?")
+
+def checkpoint_step(path) -> int|None:
+    "The step number in a checkpoint directory's name (`step_NNNNNN` or a temporary `.step_NNNNNN.tmp`), else None."
+    m = _CHECKPOINT_NAME.fullmatch(Path(path).name)
+    return int(m[2]) if m and bool(m[1]) == bool(m[3]) else None
+
+def incomplete_checkpoints(run_dir) -> list[tuple[Path, str]]:
+    "Checkpoint directories that are not complete, by step number, each with why: an unfinished save or no trainer state."
     root = Path(run_dir)/"checkpoints"
-    return sorted(p for p in root.glob("step_*") if (p/"trainer_state.json").exists()) if root.exists() else []
+    if not root.exists(): return []
+    found = [(p, "a save that did not finish (its temporary directory)" if p.name.startswith(".")
+              else "no trainer_state.json (written last when a checkpoint is saved)")
+             for p in root.iterdir() if checkpoint_step(p) is not None and not (p/"trainer_state.json").exists()]
+    return sorted(found, key=lambda x: checkpoint_step(x[0]))
+
+def checkpoint_dirs(run_dir) -> list[Path]:
+    "Complete checkpoints of a run, ordered by step number (not by name: `step_1000000` comes after `step_999999`)."
+    root = Path(run_dir)/"checkpoints"
+    if not root.exists(): return []
+    return sorted((p for p in root.glob("step_*") if checkpoint_step(p) is not None and (p/"trainer_state.json").exists()),
+                  key=checkpoint_step)
+
+def remove_incomplete_checkpoints(run_dir) -> list[str]:
+    "Delete the run's incomplete checkpoints, warning with each one's name and why; returns their names."
+    removed = []
+    for p, why in incomplete_checkpoints(run_dir):
+        warnings.warn(f"{p}: removed, {why}", CodexWarning, stacklevel=2)
+        shutil.rmtree(p); removed.append(p.name)
+    return removed
 
 def resolve_resume(run_dir, resume_from:str|None) -> Path|None:
-    "The checkpoint directory `resume_from` names (`latest`, a path, or a `step_NNNNNN` name). Raises `CheckpointError`."
+    """The checkpoint directory `resume_from` names (`latest`, a path, or a `step_NNNNNN` name).
+
+    `latest` is the complete checkpoint with the highest step; an incomplete one after it is named in a `CodexWarning`.
+    Raises `CheckpointError` when there is none or the one named is incomplete."""
     if not resume_from: return None
     if resume_from == "latest":
         found = checkpoint_dirs(run_dir)
         if not found: raise CheckpointError(f"--resume-from latest: {Path(run_dir)/'checkpoints'} holds no complete checkpoint",
                                             hint="train without --resume-from, or point it at a checkpoint directory")
+        for p, why in incomplete_checkpoints(run_dir):
+            if checkpoint_step(p) > checkpoint_step(found[-1]):
+                warnings.warn(f"{p}: skipped, {why}; resuming from {found[-1].name}", CodexWarning, stacklevel=2)
         return found[-1]
     p = Path(resume_from)
     if not p.exists() and (Path(run_dir)/"checkpoints"/resume_from).exists(): p = Path(run_dir)/"checkpoints"/resume_from
@@ -108,21 +141,26 @@ def resolve_resume(run_dir, resume_from:str|None) -> Path|None:
         raise CheckpointError(f"{p} is not a complete checkpoint (no trainer_state.json)", hint="use --resume-from latest or a checkpoints/step_NNNNNN directory")
     return p
 
+def _val_loss_of(p:Path) -> float|None: return json.loads((p/"trainer_state.json").read_text()).get("val_loss")
+
 def prune_checkpoints(run_dir, # A run directory
-                      keep:int|None, # Keep the newest `keep` checkpoints; None keeps all
-                      protect:Path|None=None, # Never deleted (the checkpoint a run resumed from)
-                      keep_best:bool=False): # Also keep the one with the lowest recorded val_loss
-    "Delete the checkpoints retention does not keep; returns the names kept."
+                      keep:int|None, # How many checkpoints to keep, the best one included; None keeps all
+                      protect:Path|None=None, # Never deleted, and not counted in `keep` (the checkpoint a run resumed from)
+                      keep_best:bool=False): # Keep the one with the lowest recorded val_loss among the `keep`
+    """Delete the checkpoints retention does not keep; returns the names kept, by step.
+
+    As in transformers' `save_total_limit`: with `keep_best`, the best checkpoint counts inside `keep`, so the newest
+    `keep - 1` are kept beside it (the newest `keep` when it is among them); with `keep=1` the newest one and the best may both stay."""
     found = checkpoint_dirs(run_dir)
     kept = set(found[-keep:]) if keep else set(found)
-    if keep_best:
-        scored = [(json.loads((p/"trainer_state.json").read_text()).get("val_loss"), p) for p in found]
-        scored = [(v, p) for v, p in scored if v is not None]
-        if scored: kept.add(min(scored)[1])
+    scored = [(v, checkpoint_step(p), p) for p in found if (v := _val_loss_of(p)) is not None] if keep_best else []
+    if scored and keep:
+        best = min(scored)[2]
+        if best not in kept: kept = {best, *found[-max(keep - 1, 1):]}
     if protect is not None: kept |= {p for p in found if p.resolve() == Path(protect).resolve()}
     for p in found:
         if p not in kept: shutil.rmtree(p)
-    return sorted(p.name for p in kept)
+    return [p.name for p in found if p in kept]
 
 # %% ../nbs/07_trainer.ipynb #6269467a
 def completion_ce_sum(logits, # (batch, seq, vocab) model outputs
@@ -199,6 +237,15 @@ def _val_loss(model, accelerator, examples, pad_token_id, batch_size, output_lay
     model.train()
     return total / max(count, 1)
 
+_CPU_LAUNCH_HINT = "on CPU, launch with configs/accelerate/ddp_cpu.yaml or torchrun --nproc_per_node N"
+
+def _check_launch():
+    "Refuse an FSDP launch (`accelerate launch` with fsdp.yaml) on a machine without GPUs, with the CPU alternative."
+    import torch
+    if os.environ.get("ACCELERATE_USE_FSDP", "").lower() in ("1", "true") and not torch.cuda.is_available():
+        raise ConfigError("the launch configuration needs GPUs, and this machine has none: FSDP shards the model across GPUs",
+                          hint=_CPU_LAUNCH_HINT)
+
 def _check_new_run_dir(cfg:RunConfig):
     "Refuse to start a new run over an existing one unless `overwrite=true`."
     run_dir = cfg.run_dir
@@ -228,6 +275,16 @@ def _resume_mismatch(resume_dir:Path, saved:dict, now:dict) -> CheckpointError|N
                            hint="resume with the settings the run was started with (to train longer, start a new run, "
                                 "e.g. another run_name=..., from the adapter or the data), or leave out --resume-from")
 
+def _rng_note(resume_dir:Path, state:dict, num_processes:int) -> str|None:
+    "What was not restored when a checkpoint saved by one number of processes is resumed by another; None when all was."
+    saved = state.get("num_processes") or len(list(resume_dir.glob("random_states_*.pkl")))
+    if saved == num_processes: return None
+    missing = (f"processes {saved}-{num_processes - 1} start from the run's seed instead" if num_processes > saved
+               else f"the states of processes {num_processes}-{saved - 1} are unused")
+    return (f"{resume_dir} was saved by {saved} process(es) and is resumed by {num_processes}: the random number generator "
+            f"states are restored only in part ({missing}), so dropout masks and sampling differ from an uninterrupted run; "
+            "the adapter, optimizer, schedule and data position are restored")
+
 def _check_resume(cfg:RunConfig, resume_dir:Path, staged_data:Path, effective_batch_size:int):
     "Refuse to resume when the model, the train split's bytes or the effective batch size differ from the checkpoint's."
     state = json.loads((resume_dir/"trainer_state.json").read_text())
@@ -247,7 +304,7 @@ def _stage_run(cfg:RunConfig, resume_dir:Path|None, filters, effective_batch_siz
         elif run_dir.exists(): shutil.rmtree(run_dir)  # overwrite=true or a failed attempt, and the new data is good
         run_dir.mkdir(parents=True, exist_ok=True)
         if not (run_dir/"data").exists(): os.replace(staged, run_dir/"data")  # on resume the bytes are identical
-        for partial in (run_dir/"checkpoints").glob(".step_*.tmp"): shutil.rmtree(partial)  # left by a crash mid-save
+        remove_incomplete_checkpoints(run_dir)  # left by a crash mid-save: named, then removed
     finally: shutil.rmtree(staged, ignore_errors=True)
     return SplitPaths(*(run_dir/"data"/f"{s}.jsonl" for s in SPLITS), counts=splits.counts)
 
@@ -273,13 +330,13 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
     mlflow_run_id = previous.get("mlflow_run_id")
     trackers = make_trackers(cfg.tracking, cfg.run_dir, cfg.run_name, redact=filters.redact_obj if filters else None,
                              mlflow_run_id=mlflow_run_id)  # a configured backend whose package is missing stops us here
+    _check_launch()  # before Accelerate: its own refusal of FSDP on CPU changes wording from release to release
     try: accelerator = Accelerator(cpu=device == "cpu", mixed_precision=t.mixed_precision,
                                    gradient_accumulation_steps=t.gradient_accumulation_steps, log_with=trackers,
                                    project_config=ProjectConfiguration(project_dir=str(cfg.run_dir)))
-    except RuntimeError as e:  # e.g. an FSDP launch config on a machine without GPUs
+    except RuntimeError as e:  # another launch config that needs devices this machine lacks
         if "no available devices" not in str(e): raise
-        raise ConfigError(f"the launch configuration needs GPUs, and this machine has none: {e}",
-                          hint="on CPU, launch with configs/accelerate/ddp_cpu.yaml or torchrun --nproc_per_node N") from None
+        raise ConfigError(f"the launch configuration needs GPUs, and this machine has none: {e}", hint=_CPU_LAUNCH_HINT) from None
     if accelerator.distributed_type.value == "DEEPSPEED":  # it accumulates gradients itself; the loss scaling below assumes it does not
         raise ConfigError("DeepSpeed launches are not supported by the training loop yet: DeepSpeed accumulates gradients itself, "
                           "and the loop's per-step loss normalisation has not been verified with it",
@@ -299,6 +356,7 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
                             bypass=bypass_record(cfg)),
                 resumed_from=str(resume_dir) if resume_dir else None,
                 resumed=[*previous.get("resumed", []), now] if resume_dir else [],  # when each resume began
+                resume_notes=list(previous.get("resume_notes", [])) if resume_dir else [],  # what a resume could not restore
                 num_processes=accelerator.num_processes,  # a launcher that quietly started one process shows here
                 dependencies=probe_dependencies(gpu=accelerator.device.type == "cuda", warn=False) if main else [])
     if main:
@@ -362,7 +420,12 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
             with warnings.catch_warnings():  # fast-forward the schedule; no optimizer step is missing
                 warnings.simplefilter("ignore")
                 for _ in range(step): scheduler.step()
-            accelerator.print(f"resumed from {resume_dir}: step {step}, epoch {epoch}, {skip} batches into the epoch; adapter, optimizer and RNG restored")
+            rng_note = _rng_note(resume_dir, state, accelerator.num_processes)
+            if rng_note:  # said once, recorded in run.json, and the run goes on
+                if main: warnings.warn(rng_note, CodexWarning, stacklevel=2)
+                info.setdefault("resume_notes", []).append(rng_note)
+            accelerator.print(f"resumed from {resume_dir}: step {step}, epoch {epoch}, {skip} batches into the epoch; adapter, optimizer"
+                              + (" and data position restored, RNG only in part" if rng_note else ", data position and RNG restored"))
 
         def save_checkpoint(step, epoch, batches_in_epoch, val_loss=None):
             final = run_dir/"checkpoints"/f"step_{step:06d}"
@@ -372,7 +435,8 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
             accelerator.save_state(str(tmp))
             if main:
                 atomic_write_text(tmp/"trainer_state.json", json.dumps(dict(step=step, epoch=epoch, batches_in_epoch=batches_in_epoch,
-                                                                            val_loss=val_loss, must_match=must_match)))
+                                                                            val_loss=val_loss, must_match=must_match,
+                                                                            num_processes=accelerator.num_processes)))
                 if final.exists(): shutil.rmtree(final)
                 os.replace(tmp, final)
                 prune_checkpoints(run_dir, t.save_total_limit, protect=resume_dir, keep_best=t.keep_best)
