@@ -37,7 +37,7 @@ from .core import SafetyError
 __all__ = ['PRIVATE_KEY', 'PREFIXED_DETECTORS', 'GITHUB_PAT', 'HUGGINGFACE_TOKEN', 'OPENAI_KEY', 'JWT', 'SECRET_DETECTORS',
            'URL_CREDENTIALS', 'EMAIL', 'IP_ADDRESS', 'PHONE', 'GENERIC_SECRET', 'BEARER', 'QUOTED_STRING',
            'ASSIGNED_VALUE', 'DETECTORS', 'DETECTOR_NAMES', 'Action', 'Finding', 'Detector', 'SafetyPolicy',
-           'SafetyFilters']
+           'SafetyFilters', 'join_literals']
 
 # %% ../nbs/05_safety.ipynb #3af08abd
 @dataclass(frozen=True)
@@ -530,6 +530,33 @@ def _windows(text:str, # Rendered text
         else: windows.append((lo, hi))
     return windows
 
+# %% ../nbs/05_safety.ipynb #46b5bd74
+# the glue between two string literals that a compiler joins: `+`, a line continuation, a line break, spaces
+_GLUE = re.compile(r"""(["'])(?:[ \t]*\+[ \t]*|[ \t]*\\?\r?\n[ \t]*|[ \t]+)+\1""")
+
+def join_literals(text:str # Text that may hold source code
+                 ) -> tuple[str, list[tuple[int, int, int]]]|None:
+    """`text` with the glue between adjacent string literals removed, and its pieces as (view start, original start,
+    length); None when there is no glue.
+
+    `k = "AKIAIOSFODNN" + \\` then `"7EXAMPLE"` on the next line becomes `k = "AKIAIOSFODNN7EXAMPLE"`: a secret split
+    across literals (a common way to dodge scanners) is whole again in the view."""
+    pieces, position = [], 0
+    for m in _GLUE.finditer(text):
+        pieces.append((position, m.start())); position = m.end()
+    if not pieces: return None
+    pieces.append((position, len(text)))
+    segments, view_at = [], 0
+    for a, b in pieces:
+        segments.append((view_at, a, b - a)); view_at += b - a
+    return "".join(text[a:b] for a, b in pieces), segments
+
+def _from_view(position:int, segments:list[tuple[int, int, int]], is_end:bool) -> int:
+    "Map an offset in the joined view back to `text`; an end at a piece's edge stays before the glue that follows."
+    i = bisect.bisect_left(segments, position, key=lambda s: s[0]) - 1 if is_end else bisect.bisect_right(segments, position, key=lambda s: s[0]) - 1
+    view_start, start, _ = segments[max(i, 0)]
+    return start + position - view_start
+
 # %% ../nbs/05_safety.ipynb #b1162c7c
 @patch
 def _render(self:SafetyFilters, text:str, findings:list[Finding]) -> tuple[str, list[tuple[int, int, int, int]]]:
@@ -568,10 +595,8 @@ def _scan_once(self:SafetyFilters, text:str, start:int=0, end:int|None=None) -> 
     return _resolve(raw, [t.span() for t in self.token_regex.finditer(text)], self._rank)
 
 @patch
-def scan(self:SafetyFilters, text:str # Text to scan
-        ) -> list[Finding]:
-    "Findings in `text`, sorted by start with overlaps merged; replacement tokens already in `text` are never findings."
-    if not isinstance(text, str): raise TypeError(f"scan expects a str, got {type(text).__name__}")
+def _scan_passes(self:SafetyFilters, text:str) -> list[Finding]:
+    "Step 3: scan, then rescan the rendered text near each token until nothing new turns up."
     findings = self._scan_once(text)
     for _ in range(_MAX_PASSES):
         if not findings: break
@@ -582,6 +607,21 @@ def scan(self:SafetyFilters, text:str # Text to scan
                  for f in extra]
         findings = _resolve(findings + extra, [], self._rank)
     return findings
+
+@patch
+def scan(self:SafetyFilters, text:str # Text to scan
+        ) -> list[Finding]:
+    """Findings in `text`, sorted by start with overlaps merged; replacement tokens already in `text` are never findings.
+
+    Text with string literals glued together (`"AKIA" + "..."`, implicit concatenation, line continuations) is also
+    scanned as the joined view `join_literals` gives, and what only the view shows is redacted across the glue."""
+    if not isinstance(text, str): raise TypeError(f"scan expects a str, got {type(text).__name__}")
+    findings = self._scan_passes(text)
+    if (joined := join_literals(text)) is None: return findings
+    view, segments = joined
+    extra = [Finding(f.kind, _from_view(f.start, segments, False), _from_view(f.end, segments, True), f.detector)
+             for f in self._scan_passes(view)]
+    return _resolve(findings + extra, [t.span() for t in self.token_regex.finditer(text)], self._rank)
 
 @patch
 def redact(self:SafetyFilters, text:str # Text to redact
