@@ -155,8 +155,22 @@ def _ratios(text:str) -> tuple:
     try: return tuple(float(x) for x in text.split(","))
     except ValueError: raise ConfigError(f"--ratios {text!r}: expected three comma-separated numbers", hint="e.g. --ratios 0.8,0.1,0.1") from None
 
+def _split_filters(safety_policy:Path|None, unsafe_no_redaction:str|None):
+    "The filters `split` redacts with (the policy of configs/ or the file given), or None with a recorded reason; and the manifest's record."
+    from codex_nb.safety import SafetyFilters, bypass_info
+    if unsafe_no_redaction is not None:
+        if not unsafe_no_redaction.strip(): raise ConfigError("--unsafe-no-redaction needs a reason", hint="e.g. --unsafe-no-redaction 'synthetic data, no secrets'")
+        if safety_policy is not None: raise ConfigError("--safety-policy and --unsafe-no-redaction contradict each other", hint="give one of them")
+        return None, dict(redacted=False, bypass=bypass_info(unsafe_no_redaction))
+    if safety_policy is not None: return SafetyFilters.from_policy(safety_policy), dict(redacted=True, policy=str(safety_policy))
+    from codex_nb.config import config_dir, load_config
+    policy = load_config([]).safety.policy  # configs/safety/default.yaml, as `train` uses it
+    return SafetyFilters.from_policy(policy, source="configs/safety: policy"), dict(redacted=True, policy=str(config_dir()/"safety"/"default.yaml"))
+
 @app.command(epilog=_examples("codex-nb split data.jsonl splits/", "codex-nb split data.jsonl splits/ --ratios 0.9,0.05,0.05 --seed 1 --key task_id",
-                              "codex-nb split messy.jsonl splits/ --schema prompt_completion --on-error skip"))
+                              "codex-nb split messy.jsonl splits/ --schema prompt_completion --on-error skip",
+                              "codex-nb split data.jsonl splits/ --safety-policy examples/safety_policy.yaml",
+                              "codex-nb split synthetic.jsonl splits/ --unsafe-no-redaction 'generated data, no secrets'"))
 def split(input:Path=typer.Argument(..., help="JSONL file (plain or .gz)"),
           out_dir:Path=typer.Argument(..., help="Directory for train.jsonl, val.jsonl, test.jsonl"),
           ratios:str=typer.Option("0.8,0.1,0.1", help="train,val,test fractions summing to 1"),
@@ -165,35 +179,52 @@ def split(input:Path=typer.Argument(..., help="JSONL file (plain or .gz)"),
           schema:Optional[str]=typer.Option(None, help="Check every record: prompt_completion, text or messages"),
           on_error:str=typer.Option("raise", help="raise: stop at the first bad line; skip: write bad lines to the rejects file"),
           rejects:Optional[Path]=typer.Option(None, help="Rejects file for --on-error skip (default OUT_DIR/rejects.jsonl)"),
-          workers:int=typer.Option(1, min=1, help="Processes for a large plain file (same output as 1)")):
-    "Split a JSONL file deterministically (keyed hash, streaming) and write a manifest per split."
+          workers:int=typer.Option(1, min=1, help="Processes for a large plain file (same output as 1; used only with --unsafe-no-redaction)"),
+          safety_policy:Optional[Path]=typer.Option(None, help="Safety policy YAML to redact with (default: configs/safety/default.yaml, as train)"),
+          unsafe_no_redaction:Optional[str]=typer.Option(None, metavar="REASON", help="Write the splits unredacted, giving the reason (recorded in each manifest)")):
+    """Split a JSONL file deterministically (keyed hash, streaming) and write a manifest per split.
+
+    Secrets and PII are redacted before a split file is written, with the same safety policy as train (the split
+    decision is taken on the record as read, so the policy never moves a record to another split)."""
     import warnings
     from codex_nb.data import SPLITS, SplitPaths, build_manifest, check_rejects_path, save_manifest, split_jsonl
     import os, shutil
     from codex_nb.core import DataError
+    filters, safety_record = _split_filters(safety_policy, unsafe_no_redaction)
+    transform, findings = filters.record_transform(str(input)) if filters is not None else (None, {})
     staged = out_dir.parent/f".{out_dir.name}.split-{os.getpid()}.tmp"  # existing splits are replaced only by a good split
     if rejects is not None: check_rejects_path(rejects, input, out_dir)  # the real out_dir: split_jsonl sees the staging one
     try:
         with warnings.catch_warnings():  # the counts are printed below
             warnings.simplefilter("ignore")
-            staged_paths = split_jsonl(input, staged, _ratios(ratios), seed, key, schema=schema, on_error=on_error, rejects=rejects, workers=workers)
+            staged_paths = split_jsonl(input, staged, _ratios(ratios), seed, key, transform=transform, schema=schema, on_error=on_error,
+                                       rejects=rejects, workers=workers)
         kept_rejects = out_dir/"rejects.jsonl" if rejects is None else rejects  # where the user finds them
+        staged_rejects = staged/"rejects.jsonl" if rejects is None else rejects
+        if filters is not None and staged_paths.counts.get("rejected") and staged_rejects.exists(): filters.redact_jsonl(staged_rejects)
         if not sum(staged_paths.counts[s] for s in SPLITS):
             n_rejected = staged_paths.counts.get("rejected", 0)
             if n_rejected and rejects is None: out_dir.mkdir(parents=True, exist_ok=True); os.replace(staged/"rejects.jsonl", kept_rejects)
-            raise DataError(f"{input} holds no records ({staged_paths.counts.get('blank', 0)} blank lines, {n_rejected} rejected)",
+            raise DataError(f"{input} holds no records ({staged_paths.counts.get('blank', 0)} blank lines, {n_rejected} rejected"
+                            + (f", {staged_paths.counts['dropped']} dropped by the safety policy" if staged_paths.counts.get("dropped") else "") + ")",
                             hint="check the input file; no split was written" + (f", the rejected lines are in {kept_rejects}" if n_rejected else ""))
         out_dir.mkdir(parents=True, exist_ok=True)
         if rejects is None and not staged_paths.counts.get("rejected"): (out_dir/"rejects.jsonl").unlink(missing_ok=True)  # an earlier split's
         for f in staged.iterdir(): os.replace(f, out_dir/f.name)
     finally: shutil.rmtree(staged, ignore_errors=True)
     paths = SplitPaths(*(out_dir/f"{s}.jsonl" for s in SPLITS), counts=staged_paths.counts)
+    safety_record["findings"] = findings
     for s in SPLITS:
-        save_manifest(build_manifest(paths[s], schema=schema, params=dict(source=str(input), ratios=_ratios(ratios), seed=seed, key=key, split=s)))
+        save_manifest(build_manifest(paths[s], schema=schema, params=dict(source=str(input), ratios=_ratios(ratios), seed=seed, key=key, split=s,
+                                                                          safety=safety_record)))
         typer.echo(f"{s:>5}: {paths.counts[s]:>8} records  {paths[s]}")
     typer.echo(f"total: {paths.counts['total']:>8} records ({paths.counts.get('blank', 0)} blank lines skipped)")
     if paths.counts.get("rejected"):
         typer.echo(f"rejected: {paths.counts['rejected']} lines, written to {rejects or Path(out_dir)/'rejects.jsonl'}")
+    if filters is None: typer.echo(f"not redacted: --unsafe-no-redaction {unsafe_no_redaction!r} (recorded in each manifest)")
+    else:
+        found = ", ".join(f"{n} {kind}" for kind, n in sorted(findings.items())) or "nothing found"
+        typer.echo(f"redacted: {found}" + (f"; {paths.counts['dropped']} records dropped by the policy" if paths.counts.get("dropped") else ""))
 
 @app.command(epilog=_examples("codex-nb manifest data.jsonl", "codex-nb manifest runs/demo/data/train.jsonl --verify"))
 def manifest(input:Path=typer.Argument(..., help="JSONL file to describe"),

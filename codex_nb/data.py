@@ -347,9 +347,9 @@ def _route(records:Iterable, files:dict, bounds:tuple, seed_prefix:str, key:str|
         u = _position(seed_prefix, record if key is None else record[key])
         split = "train" if u < bounds[0] else "val" if u < bounds[1] else "test"
         if transform is not None:
-            record = transform(record)
-            if record is None: counts["dropped"] += 1; continue
-            line = _dumps(record).encode("utf-8")
+            changed = transform(record)
+            if changed is None: counts["dropped"] += 1; continue
+            if changed is not record: line = _dumps(changed).encode("utf-8")  # the same object back: the line as read
         files[split].write(line + b"\n")  # untransformed: the input line itself, never re-encoded
         counts[split] += 1
     return seen
@@ -366,7 +366,7 @@ def split_jsonl(path, # Input JSONL (plain or .gz)
                 ratios=(0.8, 0.1, 0.1), # train/val/test fractions
                 seed:int=0, # Seed of the keyed hash
                 key:str|None=None, # Field whose value decides the split; None: the whole record
-                transform:Callable[[dict], dict|None]|None=None, # Applied to each record before it is written (e.g. redaction); None drops it
+                transform:Callable[[dict], dict|None]|None=None, # Applied to each record before writing (e.g. redaction); None drops it, the same object keeps the line
                 limit:int|None=None, # Use only the first `limit` records
                 schema:str|None=None, # Check each record against this schema (see `SCHEMAS`); None: JSON objects only
                 on_error:str="raise", # "raise": stop at the first bad line; "skip": write bad lines to `rejects`

@@ -6,7 +6,7 @@ Docs: https://codex-nb.github.io/codex-nb/safety.html.md"""
 
 # %% ../nbs/05_safety.ipynb #02807d5a
 from __future__ import annotations
-import bisect, difflib, ipaddress, math, re, string
+import bisect, difflib, ipaddress, json, math, re, string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,13 +31,17 @@ from detect_secrets.plugins.square_oauth import SquareOAuthDetector
 from detect_secrets.plugins.stripe import StripeDetector
 from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
 from detect_secrets.plugins.twilio import TwilioKeyDetector
-from .core import SafetyError
+from .core import SafetyError, atomic_write_text
+import logging
+# importing detect-secrets calls logging.captureWarnings(True), which sends every warning of the process to a logger
+# with no handler: codex-nb's own warnings (skipped lines, checkpoints) would vanish. Hand them back to `warnings`.
+logging.captureWarnings(False)
 
 # %% auto #0
 __all__ = ['PRIVATE_KEY', 'PREFIXED_DETECTORS', 'GITHUB_PAT', 'HUGGINGFACE_TOKEN', 'OPENAI_KEY', 'JWT', 'SECRET_DETECTORS',
            'URL_CREDENTIALS', 'EMAIL', 'IP_ADDRESS', 'PHONE', 'GENERIC_SECRET', 'BEARER', 'QUOTED_STRING',
            'ASSIGNED_VALUE', 'DETECTORS', 'DETECTOR_NAMES', 'Action', 'Finding', 'Detector', 'SafetyPolicy',
-           'SafetyFilters', 'join_literals']
+           'SafetyFilters', 'join_literals', 'bypass_info']
 
 # %% ../nbs/05_safety.ipynb #3af08abd
 @dataclass(frozen=True)
@@ -675,3 +679,37 @@ def apply_record(self:SafetyFilters, record:dict, # A JSON-like record, e.g. one
                               hint=f"remove it from the data, or set actions.{kind} to redact or drop in the safety policy")
     if any(actions[kind] == "drop" for _, kind in found): return None, counts
     return redacted, counts
+
+# %% ../nbs/05_safety.ipynb #6daebf25
+@patch
+def record_transform(self:SafetyFilters, where:str # The data file, for error messages (`fail` actions)
+                    ) -> tuple[Callable[[dict], dict|None], dict[str, int]]:
+    """A function applying `apply_record` to a record, and the findings per kind it counts.
+
+    The function returns None for a record the policy drops, and the very record it was given when nothing was found,
+    so `split_jsonl` writes that record's line as it was read."""
+    findings = {}
+    def transform(record:dict) -> dict|None:
+        redacted, counts = self.apply_record(record, where=where)
+        for kind, n in counts.items(): findings[kind] = findings.get(kind, 0) + n
+        return redacted if counts else record
+    return transform, findings
+
+@patch
+def redact_jsonl(self:SafetyFilters, path # A JSONL file of objects, e.g. a rejects file; rewritten atomically
+                ) -> dict[str, int]:
+    "Redact every record of `path` in place; returns the findings per kind."
+    counts, lines = {}, []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.strip(): lines.append(json.dumps(_redact_value(self, json.loads(line), counts), ensure_ascii=False))
+    atomic_write_text(path, "".join(l + "\n" for l in lines))
+    return counts
+
+def bypass_info(reason:str # Why redaction is off, as the user gave it
+               ) -> dict:
+    "Who turned redaction off, when (UTC) and why: what run.json and manifests record."
+    import getpass
+    from datetime import datetime, timezone
+    try: user = getpass.getuser()
+    except Exception: user = "unknown"
+    return dict(reason=reason, user=user, time=datetime.now(timezone.utc).isoformat(timespec="seconds"))

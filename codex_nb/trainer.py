@@ -6,7 +6,7 @@ Docs: https://codex-nb.github.io/codex-nb/trainer.html.md"""
 
 # %% ../nbs/07_trainer.ipynb #02500425
 from __future__ import annotations
-import contextlib, json, math, os, platform, re, shutil, socket, time, warnings
+import contextlib, hashlib, json, math, os, platform, re, shutil, socket, time, warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,15 +15,15 @@ from .config import RunConfig, check_hardware, config_hash, load_config, save_co
 from .registry import load_model
 from .lora import apply_lora, save_adapter
 from .data import (SPLITS, SplitPaths, build_manifest, collate, humaneval_records, length_grouped_batches,
-                           save_manifest, split_jsonl, token_nll, tokenize_jsonl, write_jsonl)
-from .safety import SafetyFilters
+                           save_manifest, split_jsonl, token_nll, tokenize_jsonl, tokenizer_fingerprint, write_jsonl)
+from .safety import SafetyFilters, bypass_info
 from .tracking import Telemetry, finish_trackers, log_artifacts, make_trackers, plot_loss, probe_dependencies, read_metrics
 
 # %% auto #0
-__all__ = ['split_key_for', 'prepare_data', 'package_versions', 'write_run_json', 'bypass_record', 'checkpoint_step',
-           'incomplete_checkpoints', 'checkpoint_dirs', 'remove_incomplete_checkpoints', 'resolve_resume',
-           'prune_checkpoints', 'completion_ce_sum', 'labelled_ce_sum', 'fast_output_layer', 'epoch_steps', 'RunResult',
-           'train']
+__all__ = ['split_key_for', 'prepare_data', 'package_versions', 'tokenizer_record', 'write_run_json', 'bypass_record',
+           'checkpoint_step', 'incomplete_checkpoints', 'checkpoint_dirs', 'remove_incomplete_checkpoints',
+           'resolve_resume', 'prune_checkpoints', 'completion_ce_sum', 'labelled_ce_sum', 'fast_output_layer',
+           'epoch_steps', 'RunResult', 'train']
 
 # %% ../nbs/07_trainer.ipynb #b65c333b
 def _source_path(cfg:RunConfig, data_dir:Path) -> Path:
@@ -42,12 +42,7 @@ def prepare_data(cfg:RunConfig, # The run's config (data.*, safety.*)
     "Write the run's train/val/test JSONL and their manifests; returns the paths and counts (incl. findings per kind)."
     data_dir = Path(data_dir); data_dir.mkdir(parents=True, exist_ok=True)
     source = _source_path(cfg, data_dir)
-    findings = {}
-    def redact(record):  # the policy's action per kind: redact, drop the record, or fail naming the file and field
-        if filters is None: return record
-        record, counts = filters.apply_record(record, where=str(source))
-        for kind, n in counts.items(): findings[kind] = findings.get(kind, 0) + n
-        return record
+    redact, findings = filters.record_transform(str(source)) if filters is not None else (None, {})
     with warnings.catch_warnings():  # the count of rejected lines is reported in run.json instead
         warnings.simplefilter("ignore")
         splits = split_jsonl(source, data_dir, cfg.data.split_ratios, cfg.data.split_seed, split_key_for(cfg), transform=redact,
@@ -57,9 +52,7 @@ def prepare_data(cfg:RunConfig, # The run's config (data.*, safety.*)
         raise DataError(f"{source}: no records to train on ({c.get('blank', 0)} blank lines, {c.get('rejected', 0)} rejected, "
                         f"{c.get('dropped', 0)} dropped by the safety policy)", hint="check data.path points at the JSONL file you meant")
     rejects = data_dir/"rejects.jsonl"
-    if rejects.exists() and filters is not None:  # rejected lines are kept for the user, redacted like everything else
-        lines = [json.dumps(filters.redact_obj(json.loads(l)), ensure_ascii=False) for l in rejects.read_text(encoding="utf-8").splitlines() if l.strip()]
-        atomic_write_text(rejects, "".join(l + "\n" for l in lines))
+    if rejects.exists() and filters is not None: filters.redact_jsonl(rejects)  # kept for the user, redacted like everything else
     for s in SPLITS:
         save_manifest(build_manifest(splits[s], schema=cfg.data.schema_, params=dict(
             source=str(source), ratios=cfg.data.split_ratios, seed=cfg.data.split_seed, key=split_key_for(cfg), split=s)))
@@ -76,6 +69,13 @@ def package_versions() -> dict:
         except PackageNotFoundError: out[p] = None
     return out
 
+def tokenizer_record(tok) -> dict:
+    "The tokenizer facts a run depends on: its fingerprint (`data.tokenizer_fingerprint`), EOS, pad and BOS ids, chat template hash."
+    template = getattr(tok, "chat_template", None)
+    return dict(fingerprint=tokenizer_fingerprint(tok), class_name=type(tok).__name__, eos_token_id=tok.eos_token_id,
+                pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id,
+                chat_template_sha256=hashlib.sha256(template.encode()).hexdigest() if isinstance(template, str) else None)
+
 def write_run_json(run_dir, info:dict, filters:SafetyFilters|None=None) -> Path:
     "Write `info` as `run_dir/run.json` (atomically), redacted by `filters` when given."
     if filters is not None: info = filters.redact_obj(info)
@@ -83,11 +83,7 @@ def write_run_json(run_dir, info:dict, filters:SafetyFilters|None=None) -> Path:
 
 def bypass_record(cfg:RunConfig) -> dict|None:
     "Who turned redaction off, when and why; None when redaction is on."
-    if cfg.safety.enabled: return None
-    import getpass
-    try: user = getpass.getuser()
-    except Exception: user = "unknown"
-    return dict(reason=cfg.safety.bypass_reason, user=user, time=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    return None if cfg.safety.enabled else bypass_info(cfg.safety.bypass_reason)
 
 # %% ../nbs/07_trainer.ipynb #44126d2d
 _CHECKPOINT_NAME = re.compile(r"(\.)?step_(\d+)(\.tmp)?")
@@ -379,6 +375,7 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
         model, tok = load_model(cfg.model.path or cfg.model.name, device=device, dtype=cfg.model.dtype)
         if t.gradient_checkpointing:
             model.gradient_checkpointing_enable(); model.enable_input_require_grads()
+        info["tokenizer"] = tokenizer_record(tok)  # what the run's token ids mean: needed to serve or resume it faithfully
         model = apply_lora(model, **cfg.lora.model_dump(exclude={"target_modules"}), target_modules=cfg.lora.target_modules)
         model.train()
 
