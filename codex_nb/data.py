@@ -6,7 +6,7 @@ Docs: https://codex-nb.github.io/codex-nb/data.html.md"""
 
 # %% ../nbs/04_data.ipynb #71ab9fe4
 from __future__ import annotations
-import contextlib, gzip, hashlib, json, math, os, random, shutil, sys, uuid, warnings, zlib
+import contextlib, gzip, hashlib, json, math, os, shutil, sys, uuid, warnings, zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path

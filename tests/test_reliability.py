@@ -1,7 +1,7 @@
 "Reproducibility and recovery: resume across process counts, incomplete checkpoints, redaction by `split`, what run.json records."
 import json, os, subprocess, sys
 import pytest
-from conftest import ROOT, assert_clean_error, run_cli
+from conftest import assert_clean_error, run_cli
 from codex_nb.config import load_config
 from codex_nb.core import CodexWarning
 from codex_nb.registry import load_model
