@@ -81,8 +81,8 @@ class TrainingConfig(_Part):
     logging_steps: int = Field(1, gt=0)  # Log every N optimizer steps
     eval_every: int|None = Field(None, gt=0)  # Validation loss every N optimizer steps; null: only at the end
     save_every: int|None = Field(20, gt=0)  # Checkpoint every N optimizer steps; null: only at the end
-    save_total_limit: int|None = Field(2, gt=0)  # Keep the newest N checkpoints
-    keep_best: bool = False  # Also keep the checkpoint with the lowest validation loss (needs eval_every)
+    save_total_limit: int|None = Field(2, gt=0)  # Checkpoints kept: the newest, or with keep_best the best and the newest N-1
+    keep_best: bool = False  # Keep the lowest-validation-loss checkpoint, counted inside save_total_limit (needs eval_every)
     resume_from: str|None = None  # A checkpoint directory, or `latest`
 
     @model_validator(mode="after")
