@@ -21,8 +21,9 @@ __all__ = ['ON_ERROR', 'SCHEMAS', 'SCHEMA_HINTS', 'SPLITS', 'IGNORE_INDEX', 'TOK
            'humaneval_records', 'SplitPaths', 'check_ratios', 'split_key', 'check_rejects_path', 'split_jsonl',
            'Manifest', 'build_manifest', 'manifest_path', 'save_manifest', 'record_at', 'load_manifest',
            'verify_manifest', 'tokenize_example', 'tokenize_text', 'chat_segments', 'tokenize_messages',
-           'tokenize_record', 'tokenize_records', 'tokenizer_fingerprint', 'tokenized_cache_path', 'tokenize_jsonl',
-           'to_dataset', 'seeded_permutation', 'length_grouped_batches', 'collate', 'token_nll', 'padding_fraction']
+           'tokenize_record', 'tokenize_records', 'tokenizer_fingerprint', 'tokenized_cache_path', 'tokenize_batch',
+           'TokenizedDataset', 'available_cores', 'build_tokenized_store', 'tokenize_jsonl', 'to_dataset',
+           'seeded_permutation', 'length_grouped_batches', 'collate', 'token_nll', 'padding_fraction']
 
 # %% ../nbs/04_data.ipynb #27d541ad
 _BOM = b"\xef\xbb\xbf"
@@ -563,25 +564,38 @@ def verify_manifest(path, # The data file; its manifest is `<path>.manifest.json
 # %% ../nbs/04_data.ipynb #51083e84
 IGNORE_INDEX = -100  # label of positions without loss (torch.nn.CrossEntropyLoss's default ignore_index)
 
-def tokenize_example(tokenizer, # A `transformers` tokenizer with an EOS token
-                     prompt:str, completion:str,
-                     max_length:int=512) -> dict: # Maximum tokens, prompt + completion + EOS
-    "Token ids and labels for one example: `input_ids` and `labels` are lists of equal length <= `max_length`."
-    prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-    completion_ids = tokenizer(completion, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-    if len(prompt_ids) + len(completion_ids) > max_length:  # keep the prompt's end, next to the completion
+def _prompt_completion(prompt_ids:list[int], completion_ids:list[int], eos:int, max_length:int) -> tuple[dict, int]:
+    "The example of these ids (EOS added unless the completion already ends with it) and its length before cutting."
+    if not completion_ids or completion_ids[-1] != eos: completion_ids = completion_ids + [eos]
+    full = len(prompt_ids) + len(completion_ids)
+    if full > max_length:  # keep the prompt's end, next to the completion
         keep = max(max_length - len(completion_ids), max_length // 2)
         prompt_ids = prompt_ids[-keep:] if keep else []
     input_ids = (prompt_ids + completion_ids)[:max_length]
     labels = ([IGNORE_INDEX] * len(prompt_ids) + completion_ids)[:max_length]
-    return dict(input_ids=input_ids, labels=labels)
+    return dict(input_ids=input_ids, labels=labels), full
+
+def tokenize_example(tokenizer, # A `transformers` tokenizer with an EOS token
+                     prompt:str, completion:str,
+                     max_length:int=512) -> dict: # Maximum tokens, prompt + completion + EOS
+    """Token ids and labels for one example: `input_ids` and `labels` are lists of equal length <= `max_length`.
+
+    The EOS is added unless the completion already ends with it (a completion ending in the EOS text, such as
+    `<|im_end|>`, is encoded to the EOS id), so an example never ends in two labelled EOS tokens."""
+    prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    completion_ids = tokenizer(completion, add_special_tokens=False)["input_ids"]
+    return _prompt_completion(prompt_ids, completion_ids, tokenizer.eos_token_id, max_length)[0]
 
 # %% ../nbs/04_data.ipynb #a86bb36b
+def _text(ids:list[int], eos:int, max_length:int) -> tuple[dict, int]:
+    "The example of a text's ids (EOS added unless it ends with it), every position labelled, and its length before cutting."
+    if not ids or ids[-1] != eos: ids = ids + [eos]
+    return dict(input_ids=ids[:max_length], labels=ids[:max_length]), len(ids)
+
 def tokenize_text(tokenizer, # A `transformers` tokenizer with an EOS token
                   text:str, max_length:int=512) -> dict: # Maximum tokens, text + EOS
-    "Token ids and labels (equal to the ids) of `text + EOS`, cut to `max_length`."
-    input_ids = (tokenizer(text, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id])[:max_length]
-    return dict(input_ids=input_ids, labels=list(input_ids))
+    "Token ids and labels (equal to the ids) of `text + EOS` (no second EOS if the text ends with one), cut to `max_length`."
+    return _text(tokenizer(text, add_special_tokens=False)["input_ids"], tokenizer.eos_token_id, max_length)[0]
 
 # %% ../nbs/04_data.ipynb #8a288677
 def _render(tokenizer, messages:list, generation_prompt:bool=False) -> str:
@@ -619,16 +633,20 @@ def chat_segments(tokenizer, # A `transformers` tokenizer with a chat template
     if pos < len(full): segments.append((full[pos:], False))
     return [s for s in segments if s[0]], every_turn
 
+def _messages(pieces:list[tuple[list[int], bool]], max_length:int) -> tuple[dict, int]:
+    "The example of a chat's segments as `(ids, trained)`, cut from the right, and its length before cutting."
+    input_ids, labels = [], []
+    for ids, trained in pieces:
+        input_ids += ids
+        labels += ids if trained else [IGNORE_INDEX] * len(ids)
+    return dict(input_ids=input_ids[:max_length], labels=labels[:max_length]), len(input_ids)
+
 def tokenize_messages(tokenizer, # A `transformers` tokenizer with a chat template
                       messages:list[dict], # Chat turns: dicts with role and content
                       max_length:int=512) -> dict: # Maximum tokens; cut from the right
     "Token ids and labels of a chat: labels on the assistant turns (see `chat_segments`), -100 elsewhere."
-    input_ids, labels = [], []
-    for text, trained in chat_segments(tokenizer, messages)[0]:
-        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
-        input_ids += ids
-        labels += ids if trained else [IGNORE_INDEX] * len(ids)
-    return dict(input_ids=input_ids[:max_length], labels=labels[:max_length])
+    pieces = [(tokenizer(text, add_special_tokens=False)["input_ids"], trained) for text, trained in chat_segments(tokenizer, messages)[0]]
+    return _messages(pieces, max_length)[0]
 
 # %% ../nbs/04_data.ipynb #bb98b2e8
 def tokenize_record(tokenizer, record:dict, max_length:int=512, schema:str="prompt_completion") -> dict:
@@ -650,7 +668,7 @@ def tokenize_records(records, # Records: a list of dicts, a `datasets.Dataset` o
     return out
 
 # %% ../nbs/04_data.ipynb #b6830059
-TOKENIZED_FORMAT = 1  # bump when tokenize_records' output changes for the same inputs
+TOKENIZED_FORMAT = 2  # bump when the tokenization's output changes for the same inputs (2: no second EOS, memory-mapped store)
 
 def tokenizer_fingerprint(tokenizer) -> str:
     "sha256 of what decides a tokenizer's ids: class, vocab/merges/normalizers/added tokens, special tokens, chat template."
@@ -670,44 +688,245 @@ def tokenized_cache_path(data_sha256:str, tokenizer, max_length:int, schema:str=
     "The cache entry for a file with sha256 `data_sha256` tokenized by `tokenizer` with `max_length` and `schema`."
     key = dict(format=TOKENIZED_FORMAT, data=data_sha256, tokenizer=tokenizer_fingerprint(tokenizer), max_length=max_length, schema=schema)
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
-    return cache_dir()/"tokenized"/f"{digest[:32]}.safetensors"
+    return cache_dir()/"tokenized"/digest[:32]
 
-# %% ../nbs/04_data.ipynb #1b5d3b54
-def _save_tokenized(examples:list[dict], path:Path, metadata:dict):
+# %% ../nbs/04_data.ipynb #7f2e3e21
+def _ids(tokenizer, texts:list[str]) -> list[list[int]]:
+    "Token ids of each text, in one batched call."
+    return tokenizer(texts, add_special_tokens=False)["input_ids"] if texts else []
+
+def tokenize_batch(tokenizer, # A `transformers` tokenizer with an EOS token (and a chat template for `messages`)
+                   records:list[dict], # Records of `schema`
+                   max_length:int=512,
+                   schema:str="prompt_completion") -> list[tuple[dict, int]]: # A name in `SCHEMAS`
+    """`(tokenize_record(record), length before cutting)` for each record, with one tokenizer call per field.
+
+    The examples are exactly `tokenize_record`'s (same ids and labels); the length is the example's token count
+    before `max_length` cut it, so `length > max_length` marks a truncated example."""
+    check_schema(schema)
+    eos = tokenizer.eos_token_id
+    if schema == "text": return [_text(ids, eos, max_length) for ids in _ids(tokenizer, [r["text"] for r in records])]
+    if schema == "prompt_completion":
+        prompts, completions = _ids(tokenizer, [r["prompt"] for r in records]), _ids(tokenizer, [r["completion"] for r in records])
+        return [_prompt_completion(p, c, eos, max_length) for p, c in zip(prompts, completions)]
+    segments = [chat_segments(tokenizer, r["messages"])[0] for r in records]
+    flat = iter(_ids(tokenizer, [text for segs in segments for text, _ in segs]))
+    return [_messages([(next(flat), trained) for _, trained in segs], max_length) for segs in segments]
+
+# %% ../nbs/04_data.ipynb #3875a302
+def _memmap(path:Path, dtype:str):
+    "A read-only memory map of a raw array file (an empty array for an empty file, which mmap refuses)."
     import numpy as np
-    from safetensors.numpy import save_file
-    lengths = np.array([len(x["input_ids"]) for x in examples], dtype=np.int64)
-    flat = lambda name: np.array([t for x in examples for t in x[name]], dtype=np.int32)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    return np.memmap(path, dtype=dtype, mode="r") if path.stat().st_size else np.zeros(0, dtype=dtype)
+
+class TokenizedDataset:
+    """A tokenized JSONL file in memory-mapped arrays (see the table above): `len(ds)`, `ds[i]`, `.lengths`,
+    `.trained_counts`, `.counts`. `ds[i]` is a dict of int32 arrays `input_ids` and `labels` (views, not copies).
+
+    Raises `ValueError` when the arrays do not agree with each other (a damaged entry)."""
+    def __init__(self, directory):
+        import numpy as np
+        self.directory = Path(directory)
+        self.meta = json.loads((self.directory/"meta.json").read_text())
+        self.input_ids, self.labels = _memmap(self.directory/"input_ids.i32", "<i4"), _memmap(self.directory/"labels.i32", "<i4")
+        self.offsets = _memmap(self.directory/"offsets.i64", "<i8")
+        self.trained_counts, self.record_index = _memmap(self.directory/"trained.i32", "<i4"), _memmap(self.directory/"records.i64", "<i8")
+        n = self.meta["counts"]["examples"]
+        if not (len(self.offsets) == n + 1 == len(self.trained_counts) + 1 == len(self.record_index) + 1
+                and int(self.offsets[-1]) == len(self.input_ids) == len(self.labels)):
+            raise ValueError(f"{self.directory}: the arrays of this tokenized store do not agree")
+        self.lengths = np.diff(self.offsets)  # tokens per example, int64 (8 bytes an example in memory)
+
+    @property
+    def counts(self) -> dict: return self.meta["counts"]
+    def __len__(self) -> int: return len(self.offsets) - 1
+    def __getitem__(self, i:int) -> dict:
+        i = int(i)
+        if not -len(self) <= i < len(self): raise IndexError(f"example {i} of {len(self)}")
+        start, end = self.offsets[i % len(self)], self.offsets[i % len(self) + 1]
+        return dict(input_ids=self.input_ids[start:end], labels=self.labels[start:end])
+    def __iter__(self): return (self[i] for i in range(len(self)))
+    def to_list(self) -> list[dict]:
+        "The examples as lists of ints, as `tokenize_records` returns them (small data and tests only)."
+        return [dict(input_ids=x["input_ids"].tolist(), labels=x["labels"].tolist()) for x in self]
+    def __repr__(self): return f"TokenizedDataset({len(self)} examples, {len(self.input_ids)} tokens, {self.directory})"
+
+# %% ../nbs/04_data.ipynb #0ba5228e
+_STORE_ARRAYS = dict(input_ids="<i4", labels="<i4", lengths="<i4", trained="<i4", records="<i8")
+_DROP_REASONS = ("all_trained_tokens_cut", "no_trained_tokens")
+_SHOWN_DROPS = 20  # dropped records named in meta.json; the count covers them all
+
+def _new_counts() -> dict:
+    return dict(records=0, examples=0, tokens=0, trained_tokens=0, truncated=0, longest=0, eos_trained=0,
+                dropped=dict.fromkeys(_DROP_REASONS, 0), dropped_examples=[])
+
+class _PartWriter:
+    "Appends tokenized examples, a chunk at a time, to raw array files `<prefix>.<name>`; counts what it keeps and drops."
+    def __init__(self, prefix:Path, eos:int, max_length:int):
+        self.prefix, self.eos, self.max_length, self.counts = prefix, eos, max_length, _new_counts()
+        self.files = {name: open(f"{prefix}.{name}", "wb") for name in _STORE_ARRAYS}
+
+    def add(self, examples:list[tuple[dict, int]], wheres:list[str]):
+        "Store the examples that train on something; count and name (by `wheres`, file:line) those that do not."
+        import numpy as np
+        from itertools import chain
+        lengths = np.fromiter((len(x["input_ids"]) for x, _ in examples), dtype="<i8", count=len(examples))
+        full = np.fromiter((f for _, f in examples), dtype="<i8", count=len(examples))
+        n_tokens = int(lengths.sum())
+        ids = np.fromiter(chain.from_iterable(x["input_ids"] for x, _ in examples), dtype="<i4", count=n_tokens)
+        labels = np.fromiter(chain.from_iterable(x["labels"] for x, _ in examples), dtype="<i4", count=n_tokens)
+        ends = np.cumsum(lengths); starts = ends - lengths
+        def per_example(mask):  # positions 1.. of each example where `mask` holds (position 0 is never scored)
+            total = np.concatenate([[0], np.cumsum(mask)])
+            return total[ends] - total[np.minimum(starts + 1, ends)]
+        trained = per_example(labels != IGNORE_INDEX)
+        keep = trained > 0
+        c = self.counts
+        for j in np.flatnonzero(~keep):
+            reason = _DROP_REASONS[0] if full[j] > self.max_length else _DROP_REASONS[1]
+            c["dropped"][reason] += 1
+            if len(c["dropped_examples"]) < _SHOWN_DROPS: c["dropped_examples"].append(dict(where=wheres[j], reason=reason))
+        tokens = np.repeat(keep, lengths)
+        arrays = dict(input_ids=ids[tokens], labels=labels[tokens], lengths=lengths[keep].astype("<i4"),
+                      trained=trained[keep].astype("<i4"), records=(c["records"] + np.flatnonzero(keep)).astype("<i8"))
+        for name, a in arrays.items(): self.files[name].write(a.tobytes())
+        c["records"] += len(examples); c["examples"] += int(keep.sum()); c["tokens"] += int(lengths[keep].sum())
+        c["trained_tokens"] += int(trained.sum()); c["truncated"] += int((full[keep] > self.max_length).sum())
+        c["longest"] = max(c["longest"], int(full[keep].max(initial=0)))
+        c["eos_trained"] += int((per_example(labels == self.eos)[keep] > 0).sum())
+
+    def close(self):
+        for f in self.files.values(): f.close()
+
+# %% ../nbs/04_data.ipynb #41527893
+_WORKER = {}  # the tokenizer of a worker process, set once by `_init_worker`
+
+def _init_worker(tokenizer_bytes:bytes):
+    import pickle  # nosec B403: the bytes are our own tokenizer, pickled by the parent process a moment ago
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"  # one process per core already
+    _WORKER["tokenizer"] = pickle.loads(tokenizer_bytes)  # nosec B301
+
+def _tokenize_range(path, byte_range:tuple|None, prefix:Path, tokenizer, max_length:int, schema:str, chunk_size:int,
+                    progress=None) -> dict:
+    "Tokenize the records of `path` (or of one byte range of it) into the part files `prefix.*`; returns the counts."
+    start, end, first_line = byte_range or (0, None, 1)
+    writer = _PartWriter(Path(prefix), tokenizer.eos_token_id, max_length)
+    chunk, wheres = [], []
+    def flush():
+        writer.add(tokenize_batch(tokenizer, chunk, max_length, schema), wheres)
+        if progress is not None: progress(len(chunk))
+        chunk.clear(); wheres.clear()
     try:
-        save_file(dict(input_ids=flat("input_ids"), labels=flat("labels"), lengths=lengths), str(tmp), metadata=metadata)
-        os.replace(tmp, path)
-    finally: tmp.unlink(missing_ok=True)
+        with contextlib.closing(_scan(path, "raise", None, None, schema_check(schema), start, end, first_line)) as records:
+            for lineno, _, _, record in records:
+                chunk.append(record); wheres.append(f"{path}:{lineno}")
+                if len(chunk) >= chunk_size: flush()
+            if chunk: flush()
+    finally: writer.close()
+    return writer.counts
 
-def _load_tokenized(path:Path) -> list[dict]:
-    from safetensors.numpy import load_file
-    arrays = load_file(str(path))
-    ids, labels, out, pos = arrays["input_ids"].tolist(), arrays["labels"].tolist(), [], 0
-    for n in arrays["lengths"].tolist():
-        out.append(dict(input_ids=ids[pos:pos + n], labels=labels[pos:pos + n])); pos += n
-    if pos != len(ids): raise ValueError(f"{path}: lengths do not add up")
-    return out
+def _tokenize_part(job:tuple) -> dict:
+    "A worker's job: one byte range into part files. Returns the counts, or the `DataError` it met."
+    path, byte_range, prefix, max_length, schema, chunk_size = job
+    try: return _tokenize_range(path, byte_range, prefix, _WORKER["tokenizer"], max_length, schema, chunk_size)
+    except DataError as e: return dict(error=(e.message, e.hint))
 
+# %% ../nbs/04_data.ipynb #38fae08b
+def _merge_counts(parts:list[dict]) -> dict:
+    "The counts of a whole file from its parts' counts, in file order (record numbers continue from part to part)."
+    total = _new_counts()
+    for c in parts:
+        for k in ("records", "examples", "tokens", "trained_tokens", "truncated", "eos_trained"): total[k] += c[k]
+        total["longest"] = max(total["longest"], c["longest"])
+        for r in _DROP_REASONS: total["dropped"][r] += c["dropped"][r]
+        total["dropped_examples"] += c["dropped_examples"][:_SHOWN_DROPS - len(total["dropped_examples"])]
+    return total
+
+def _join_parts(prefixes:list[Path], directory:Path, counts:list[dict]):
+    "Concatenate the parts' arrays into the store's files, turning lengths into offsets and part record numbers into the file's."
+    import numpy as np
+    for name in ("input_ids", "labels", "trained"): _join([Path(f"{p}.{name}") for p in prefixes], directory/f"{name}.i32")
+    with open(directory/"offsets.i64", "wb") as offsets, open(directory/"records.i64", "wb") as records:
+        offsets.write(np.zeros(1, dtype="<i8").tobytes())
+        position, first_record = 0, 0
+        for prefix, c in zip(prefixes, counts):
+            lengths = np.fromfile(f"{prefix}.lengths", dtype="<i4").astype("<i8")
+            offsets.write((position + np.cumsum(lengths)).tobytes())
+            records.write((first_record + np.fromfile(f"{prefix}.records", dtype="<i8")).tobytes())
+            position, first_record = position + int(lengths.sum()), first_record + c["records"]
+
+# %% ../nbs/04_data.ipynb #8d19e874
+def available_cores() -> int:
+    "CPU cores this process may run on (its affinity mask where the OS has one)."
+    try: return len(os.sched_getaffinity(0))
+    except AttributeError: return os.cpu_count() or 1
+
+def build_tokenized_store(path, # A JSONL file; every record is checked against `schema`
+                          directory, # The store's directory, created (its parent must exist)
+                          tokenizer, max_length:int=512, schema:str="prompt_completion",
+                          num_proc:int|None=None, # Worker processes for a file of 8 MB or more; None: `available_cores()`
+                          chunk_size:int=1000, # Records per batched tokenizer call
+                          progress:bool=False) -> TokenizedDataset: # Show a progress bar (records)
+    "Tokenize `path` into a `TokenizedDataset` at `directory` (see above). Raises `DataError` naming file:line."
+    import multiprocessing, pickle, codex_nb.data
+    from concurrent.futures import ProcessPoolExecutor
+    from tqdm.auto import tqdm
+    directory = Path(directory); directory.mkdir()
+    num_proc = available_cores() if num_proc is None else num_proc
+    ranges = _line_ranges(path, 4 * num_proc) if num_proc > 1 else []  # [] below 8 MB: starting workers costs more
+    prefixes = [directory/f"part{i:05d}" for i in range(max(len(ranges), 1))]
+    total = None
+    if progress:  # lines, counted at disk speed: the bar's total (blank lines included)
+        with open(path, "rb") as f: total = _count_newlines(f, 0, Path(path).stat().st_size) if Path(path).suffix != ".gz" else None
+    with tqdm(total=total, disable=not progress, desc=f"tokenize {Path(path).name}", unit="rec", unit_scale=True) as bar:
+        if len(ranges) > 1:
+            jobs = [(str(path), r, str(prefix), max_length, schema, chunk_size) for r, prefix in zip(ranges, prefixes)]
+            with ProcessPoolExecutor(min(num_proc, len(jobs)), mp_context=multiprocessing.get_context("spawn"),
+                                     initializer=codex_nb.data._init_worker, initargs=(pickle.dumps(tokenizer),)) as pool:
+                counts = []
+                for result in pool.map(codex_nb.data._tokenize_part, jobs):  # in file order
+                    if "error" in result: raise DataError(*result["error"])
+                    counts.append(result); bar.update(result["records"])
+        else: counts = [_tokenize_range(path, None, prefixes[0], tokenizer, max_length, schema, chunk_size, bar.update)]
+    _join_parts(prefixes, directory, counts)
+    for prefix in prefixes:
+        for name in _STORE_ARRAYS: Path(f"{prefix}.{name}").unlink(missing_ok=True)
+    meta = dict(format=TOKENIZED_FORMAT, source=str(path), tokenizer=tokenizer_fingerprint(tokenizer), max_length=max_length,
+                schema=schema, counts=_merge_counts(counts))
+    atomic_write_text(directory/"meta.json", json.dumps(meta, indent=1))
+    return TokenizedDataset(directory)
+
+# %% ../nbs/04_data.ipynb #d3c30f9d
 def tokenize_jsonl(path, # A JSONL file (e.g. a split)
                    tokenizer, max_length:int=512,
                    schema:str="prompt_completion", # A name in `SCHEMAS`; every record is checked against it
-                   cache:bool=True) -> list[dict]: # Read and write the cache under `cache_dir()/"tokenized"`
-    "The tokenized examples of `path` (as `tokenize_records`), from the cache when the same bytes were tokenized the same way."
+                   cache:bool=True, # Read and write the store under `cache_dir()/"tokenized"`; False: a temporary one
+                   num_proc:int|None=None, # Worker processes (see `build_tokenized_store`); None: the cores available
+                   chunk_size:int=1000, # Records per batched tokenizer call
+                   progress:bool=False) -> TokenizedDataset:
+    "The tokenized examples of `path`, from the cache when the same bytes were tokenized the same way, else built now."
+    import tempfile, weakref
     sha = sha256_file(path)
     entry = tokenized_cache_path(sha, tokenizer, max_length, schema)
     if cache and entry.exists():
-        try: return _load_tokenized(entry)
-        except Exception: pass  # a damaged entry is rebuilt, never trusted
-    examples = tokenize_records(load_records(path, schema=schema), tokenizer, max_length, schema)
-    if sha256_file(path) != sha: raise DataError(f"{path} changed while it was being tokenized", hint="tokenize it again once nothing writes to it")
-    if cache: _save_tokenized(examples, entry, dict(source=str(path), sha256=sha, max_length=str(max_length), schema=schema))
-    return examples
+        try: return TokenizedDataset(entry)
+        except Exception: shutil.rmtree(entry, ignore_errors=True)  # a damaged entry is rebuilt, never trusted
+    root = entry.parent if cache else Path(tempfile.mkdtemp(prefix="codex-nb-tokenized-"))
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root/f".{entry.name}.{uuid.uuid4().hex}.tmp"
+    try:
+        build_tokenized_store(path, tmp, tokenizer, max_length, schema, num_proc, chunk_size, progress)
+        if sha256_file(path) != sha: raise DataError(f"{path} changed while it was being tokenized", hint="tokenize it again once nothing writes to it")
+        if not cache:
+            dataset = TokenizedDataset(tmp)
+            weakref.finalize(dataset, shutil.rmtree, root, True)  # removed with the dataset
+            return dataset
+        try: os.replace(tmp, entry)
+        except OSError:  # another process finished the same entry first: use it
+            if not entry.exists(): raise
+        return TokenizedDataset(entry)
+    finally:
+        if cache: shutil.rmtree(tmp, ignore_errors=True)
 
 # %% ../nbs/04_data.ipynb #d3cc41d3
 def to_dataset(records # Records: a list of dicts, a JSONL path, or a `datasets.Dataset`
@@ -758,13 +977,19 @@ def length_grouped_batches(lengths, # Token count of each example (a list or an 
 
 # %% ../nbs/04_data.ipynb #5ff0e20d
 def collate(examples:list[dict], pad_token_id:int) -> dict:
-    "Pad a list of tokenized examples on the right into tensors of shape (batch, longest)."
-    import torch
+    """Pad tokenized examples on the right into int64 tensors of shape (batch, longest).
+
+    An example's `input_ids` and `labels` may be lists or arrays (a `TokenizedDataset`'s views); padding is the pad id
+    in `input_ids`, -100 in `labels` and 0 in `attention_mask`."""
+    import numpy as np, torch
     longest = max(len(x["input_ids"]) for x in examples)
-    def pad(seq, value): return seq + [value] * (longest - len(seq))
-    return dict(input_ids=torch.tensor([pad(x["input_ids"], pad_token_id) for x in examples]),
-                labels=torch.tensor([pad(x["labels"], IGNORE_INDEX) for x in examples]),
-                attention_mask=torch.tensor([pad([1] * len(x["input_ids"]), 0) for x in examples]))
+    input_ids = np.full((len(examples), longest), pad_token_id, dtype=np.int64)
+    labels = np.full((len(examples), longest), IGNORE_INDEX, dtype=np.int64)
+    attention_mask = np.zeros((len(examples), longest), dtype=np.int64)
+    for row, x in enumerate(examples):
+        n = len(x["input_ids"])
+        input_ids[row, :n], labels[row, :n], attention_mask[row, :n] = x["input_ids"], x["labels"], 1
+    return dict(input_ids=torch.from_numpy(input_ids), labels=torch.from_numpy(labels), attention_mask=torch.from_numpy(attention_mask))
 
 def token_nll(logits, # Model output of shape (batch, seq, vocab), any float dtype
               labels, # Target ids (batch, seq), aligned with `input_ids`; `ignore_index` where nothing is scored
