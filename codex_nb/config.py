@@ -34,8 +34,8 @@ class ModelConfig(_Part):
 class DataConfig(_Part):
     "Where the records come from and how they are split and tokenized."
     dataset: str|None = "humaneval"  # A shipped dataset name; ignored when `path` is set
-    path: str|None = None  # A local JSONL file (plain or .gz) of prompt/completion records
-    schema_: Literal["prompt_completion", "text", "messages"] = Field("prompt_completion", alias="schema")  # Record schema
+    path: str|None = None  # A local JSONL file (plain or .gz) of records
+    schema_: Literal["auto", "prompt_completion", "text", "messages"] = Field("auto", alias="schema")  # Record schema; auto: the first valid record's
     on_error: Literal["raise", "skip"] = "raise"  # A malformed line stops the run, or goes to data/rejects.jsonl
     split_ratios: list[float] = [0.8, 0.1, 0.1]  # train/val/test fractions, each >= 0, summing to 1
     split_seed: int = 0  # Seed of the keyed hash that assigns records to splits

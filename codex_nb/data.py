@@ -15,15 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .core import DataError, atomic_write_text, cache_dir, sha256_file
 
 # %% auto #0
-__all__ = ['ON_ERROR', 'SCHEMAS', 'SCHEMA_HINTS', 'SPLITS', 'IGNORE_INDEX', 'TOKENIZED_FORMAT', 'ReadStats', 'rejects_path',
-           'iter_jsonl_lines', 'read_jsonl', 'records_from', 'write_jsonl', 'PromptCompletion', 'Text', 'Message',
-           'Messages', 'check_schema', 'schema_check', 'check_record', 'load_records', 'humaneval_path',
-           'humaneval_records', 'SplitPaths', 'check_ratios', 'split_key', 'check_rejects_path', 'split_jsonl',
-           'Manifest', 'build_manifest', 'manifest_path', 'save_manifest', 'record_at', 'load_manifest',
-           'verify_manifest', 'tokenize_example', 'tokenize_text', 'chat_segments', 'tokenize_messages',
-           'tokenize_record', 'tokenize_records', 'tokenizer_fingerprint', 'tokenized_cache_path', 'tokenize_batch',
-           'TokenizedDataset', 'available_cores', 'build_tokenized_store', 'tokenize_jsonl', 'to_dataset',
-           'seeded_permutation', 'length_grouped_batches', 'collate', 'token_nll', 'padding_fraction']
+__all__ = ['ON_ERROR', 'SCHEMAS', 'SCHEMA_HINTS', 'DETECTION_ORDER', 'SPLITS', 'IGNORE_INDEX', 'TOKENIZED_FORMAT', 'ReadStats',
+           'rejects_path', 'iter_jsonl_lines', 'read_jsonl', 'records_from', 'write_jsonl', 'PromptCompletion', 'Text',
+           'Message', 'Messages', 'check_schema', 'record_schema', 'schema_check', 'check_record', 'load_records',
+           'detect_schema', 'humaneval_path', 'humaneval_records', 'SplitPaths', 'check_ratios', 'split_key',
+           'check_rejects_path', 'split_jsonl', 'Manifest', 'build_manifest', 'manifest_path', 'save_manifest',
+           'record_at', 'load_manifest', 'verify_manifest', 'tokenize_example', 'tokenize_text', 'chat_segments',
+           'tokenize_messages', 'tokenize_record', 'tokenize_records', 'tokenizer_fingerprint', 'tokenized_cache_path',
+           'tokenize_batch', 'TokenizedDataset', 'available_cores', 'build_tokenized_store', 'tokenize_jsonl',
+           'to_dataset', 'seeded_permutation', 'length_grouped_batches', 'collate', 'token_nll', 'padding_fraction']
 
 # %% ../nbs/04_data.ipynb #27d541ad
 _BOM = b"\xef\xbb\xbf"
@@ -244,6 +244,16 @@ def check_schema(schema:str) -> type[BaseModel]:
     if schema not in SCHEMAS: raise DataError(f"schema {schema!r} is not known", hint=f"use one of: {', '.join(SCHEMAS)}")
     return SCHEMAS[schema]
 
+DETECTION_ORDER = ("messages", "prompt_completion", "text")  # a record that fits several schemas gets the first
+
+def record_schema(record:dict) -> str|None:
+    "The name of the schema `record` fits (tried in `DETECTION_ORDER`), or None if it fits none."
+    for name in DETECTION_ORDER:
+        try: SCHEMAS[name].model_validate(record)
+        except ValidationError: continue
+        return name
+    return None
+
 def schema_check(schema:str) -> Callable[[dict], dict]:
     "A function that validates a record against `schema` and raises `DataError` naming each field at fault (a reader's `check`)."
     model, hint = check_schema(schema), SCHEMA_HINTS[schema]
@@ -251,7 +261,10 @@ def schema_check(schema:str) -> Callable[[dict], dict]:
         try: model.model_validate(record)
         except ValidationError as e:
             problems = "; ".join(f"field {'.'.join(map(str, x['loc']))!r}: {x['msg'].removeprefix('Value error, ').lower()}" for x in e.errors())
-            raise DataError(problems, hint=hint) from None
+            fits = record_schema(record)  # only on failure: a valid record costs nothing more
+            if fits is None: raise DataError(problems, hint=hint) from None
+            raise DataError(f"{problems} (the record fits schema {fits!r}, not {schema!r})",
+                            hint=f"set data.schema={fits} (split: --schema {fits}), or data.schema=auto to detect it") from None
         return record
     return check
 
@@ -275,6 +288,28 @@ def load_records(path, # JSONL file of records
             out.append(record)
             if limit and len(out) >= limit: break
     return out
+
+# %% ../nbs/04_data.ipynb #f0bb25a2
+def detect_schema(path) -> str: # A JSONL file, plain or .gz
+    """The schema of the first record of `path` that fits one: `messages`, `prompt_completion` or `text`.
+
+    Raises `DataError` for a missing file, and when no record fits any schema, naming the first record's line and
+    fields (or saying the file holds no record at all)."""
+    path, seen = Path(path), None
+    if not path.exists(): raise DataError(f"data file {path} not found", hint="check data.path")
+    if path.is_dir(): raise DataError(f"{path} is a directory, not a JSONL file", hint="point at the .jsonl (or .jsonl.gz) file inside it")
+    with contextlib.ExitStack() as stack:
+        for lineno, raw in enumerate(_raw_lines(path, stack), start=1):
+            line = raw.rstrip(b"\r\n").removeprefix(_BOM if lineno == 1 else b"")
+            if not line or line.isspace(): continue
+            try: record = _parse_line(line)
+            except _BadLine: continue
+            if (schema := record_schema(record)) is not None: return schema
+            seen = seen or (lineno, sorted(record))
+    if seen is None: raise DataError(f"{path} holds no JSON record to detect data.schema from", hint="check data.path points at the JSONL file you meant")
+    raise DataError(f"{path}:{seen[0]}: no record fits a schema (the first has the fields {seen[1]})",
+                    hint="records need 'messages' (a chat with an assistant turn), 'prompt' and 'completion', or 'text'; "
+                         "see the schemas in codex_nb.data.SCHEMA_HINTS")
 
 # %% ../nbs/04_data.ipynb #35121dfa
 def humaneval_path() -> Path:

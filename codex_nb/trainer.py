@@ -20,10 +20,10 @@ from .safety import SafetyFilters, bypass_info
 from .tracking import Telemetry, finish_trackers, log_artifacts, make_trackers, plot_loss, probe_dependencies, read_metrics
 
 # %% auto #0
-__all__ = ['split_key_for', 'prepare_data', 'package_versions', 'tokenizer_record', 'write_run_json', 'bypass_record',
-           'checkpoint_step', 'incomplete_checkpoints', 'checkpoint_dirs', 'remove_incomplete_checkpoints',
-           'resolve_resume', 'prune_checkpoints', 'completion_ce_sum', 'labelled_ce_sum', 'fast_output_layer',
-           'epoch_steps', 'RunResult', 'train']
+__all__ = ['split_key_for', 'resolve_schema', 'prepare_data', 'package_versions', 'tokenizer_record', 'write_run_json',
+           'bypass_record', 'checkpoint_step', 'incomplete_checkpoints', 'checkpoint_dirs',
+           'remove_incomplete_checkpoints', 'resolve_resume', 'prune_checkpoints', 'completion_ce_sum',
+           'labelled_ce_sum', 'fast_output_layer', 'epoch_steps', 'RunResult', 'train']
 
 # %% ../nbs/07_trainer.ipynb #b65c333b
 def _source_path(cfg:RunConfig, data_dir:Path) -> Path:
@@ -36,22 +36,33 @@ def split_key_for(cfg:RunConfig) -> str|None:
     if cfg.data.split_key != "auto": return cfg.data.split_key
     return "task_id" if cfg.data.path is None and cfg.data.dataset == "humaneval" else None
 
+def resolve_schema(cfg:RunConfig, say=None) -> RunConfig: # `say(line)` is told what was detected
+    "`cfg` with `data.schema: auto` replaced by the schema of the data's first valid record; other configs as they are."
+    from codex_nb.data import detect_schema
+    if cfg.data.schema_ != "auto": return cfg
+    schema = detect_schema(cfg.data.path) if cfg.data.path else "prompt_completion"  # no path: a shipped dataset (HumanEval)
+    if say: say(f"data.schema: auto -> {schema} (from " + (f"the first valid record of {cfg.data.path})" if cfg.data.path else "HumanEval)"))
+    return cfg.model_copy(update=dict(data=cfg.data.model_copy(update=dict(schema_=schema))))
+
 def prepare_data(cfg:RunConfig, # The run's config (data.*, safety.*)
                  data_dir, # Where the splits go (a run's `data/`)
                  filters:SafetyFilters|None=None) -> SplitPaths: # Redaction applied to each record; None: none
     "Write the run's train/val/test JSONL and their manifests; returns the paths and counts (incl. findings per kind)."
     data_dir = Path(data_dir); data_dir.mkdir(parents=True, exist_ok=True)
+    cfg = resolve_schema(cfg)
     source = _source_path(cfg, data_dir)
     redact, findings = filters.record_transform(str(source)) if filters is not None else (None, {})
     with warnings.catch_warnings():  # the count of rejected lines is reported in run.json instead
         warnings.simplefilter("ignore")
         splits = split_jsonl(source, data_dir, cfg.data.split_ratios, cfg.data.split_seed, split_key_for(cfg), transform=redact,
                              limit=cfg.data.limit, schema=cfg.data.schema_, on_error=cfg.data.on_error)
+    rejects = data_dir/"rejects.jsonl"
     if not sum(splits.counts[s] for s in SPLITS):
         c = splits.counts
+        first = json.loads(rejects.read_text(encoding="utf-8").split("\n", 1)[0]) if c.get("rejected") else None
+        why = f"; the first rejected, {first['where']}: {first['reason']}" if first else ""  # field names only, no content
         raise DataError(f"{source}: no records to train on ({c.get('blank', 0)} blank lines, {c.get('rejected', 0)} rejected, "
-                        f"{c.get('dropped', 0)} dropped by the safety policy)", hint="check data.path points at the JSONL file you meant")
-    rejects = data_dir/"rejects.jsonl"
+                        f"{c.get('dropped', 0)} dropped by the safety policy){why}", hint="check data.path points at the JSONL file you meant")
     if rejects.exists() and filters is not None: filters.redact_jsonl(rejects)  # kept for the user, redacted like everything else
     for s in SPLITS:
         save_manifest(build_manifest(splits[s], schema=cfg.data.schema_, params=dict(
@@ -338,6 +349,8 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
                           "and the loop's per-step loss normalisation has not been verified with it",
                           hint="launch with configs/accelerate/multi_gpu.yaml (DDP) or fsdp.yaml instead")
     main = accelerator.is_main_process
+    schema_detected = cfg.data.schema_ == "auto"
+    cfg = resolve_schema(cfg, say=accelerator.print)  # said once; config.yaml and run.json record the schema used
     run_dir = cfg.run_dir
     resume_dir = resolve_resume(run_dir, t.resume_from)
     micro_size = t.per_device_train_batch_size * accelerator.num_processes  # examples per forward pass, all processes
@@ -353,6 +366,7 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
                 resumed_from=str(resume_dir) if resume_dir else None,
                 resumed=[*previous.get("resumed", []), now] if resume_dir else [],  # when each resume began
                 resume_notes=list(previous.get("resume_notes", [])) if resume_dir else [],  # what a resume could not restore
+                data_schema=dict(schema=cfg.data.schema_, detected=schema_detected),
                 num_processes=accelerator.num_processes,  # a launcher that quietly started one process shows here
                 dependencies=probe_dependencies(gpu=accelerator.device.type == "cuda", warn=False) if main else [])
     if main:
