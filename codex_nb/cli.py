@@ -86,7 +86,8 @@ def train(overrides:Optional[list[str]]=typer.Argument(None, help="Hydra overrid
 # %% ../nbs/10_cli.ipynb #0ea13bcf
 @app.command(epilog=_examples("codex-nb evaluate runs/demo", "codex-nb evaluate runs/demo --checkpoint step_000020 --split val",
                               "codex-nb evaluate runs/demo --metrics perplexity,exact_match,pass@1 --allow-code-execution",
-                              "codex-nb evaluate runs/demo --metrics pass@1,pass@5 --num-samples 5 --temperature 0.8 --allow-code-execution --max-samples 4"))
+                              "codex-nb evaluate runs/demo --metrics pass@1,pass@5 --num-samples 5 --temperature 0.8 --allow-code-execution --max-samples 4",
+                              "codex-nb evaluate runs/chat --metrics rouge_l,chrf  # a chat run: each test chat's last answer is the reference"))
 def evaluate(run_dir:Path=typer.Argument(..., help="A run directory made by codex-nb train"),
              checkpoint:str=typer.Option("final", help="'final' (the run's adapter), a kept step_NNNNNN, or 'all'"),
              split:str=typer.Option("test", help="train, val or test"),
@@ -123,16 +124,33 @@ def evaluate(run_dir:Path=typer.Argument(..., help="A run directory made by code
         typer.echo(res.table())
     typer.echo(f"per-sample outputs: {Path(run_dir)/'eval'}; summary: {Path(run_dir)/'eval'/'summary.csv'}")
 
-@app.command(epilog=_examples("codex-nb generate runs/demo 'def fib(n):'", "codex-nb generate runs/demo 'def add(a, b):' --max-new-tokens 32"))
+def _escapes(text:str) -> str: return text.replace("\\n", "\n").replace("\\t", "\t")
+
+@app.command(epilog=_examples("codex-nb generate runs/demo 'def fib(n):'",
+                              "codex-nb generate runs/demo 'def add(a, b):' --max-new-tokens 32 --stop '\\n\\n'",
+                              "codex-nb generate runs/chat 'My chain squeaks on every pedal stroke. What should I do?'",
+                              "codex-nb generate runs/chat 'Do you fix electric bikes?' --system 'You are the help desk of a bicycle shop.'",
+                              "codex-nb generate runs/chat 'It still squeaks.' --messages examples/chat/conversation.json")
+                     + "\n\nruns/chat is a chat run, e.g. codex-nb train data.path=examples/chat/bike_repair.jsonl run_name=chat")
 def generate(run_dir:Path=typer.Argument(..., help="A run directory made by codex-nb train"),
-             prompt:str=typer.Argument(..., help="The text to complete"),
+             prompt:Optional[str]=typer.Argument(None, help="The text to complete; on a chat run, the user's message"),
              max_new_tokens:int=typer.Option(128, min=1, max=8192, help="Tokens to generate (1-8192)"),
              checkpoint:str=typer.Option("final", help="'final' or a kept step_NNNNNN"),
+             system:Optional[str]=typer.Option(None, help="A system turn before the conversation (chat runs)"),
+             messages:Optional[Path]=typer.Option(None, metavar="FILE.json", help="The conversation so far, a JSON list of {role, content} turns (chat runs); PROMPT is the next user turn"),
+             raw:bool=typer.Option(False, help="Send PROMPT as it is, without the run's chat template"),
+             stop:Optional[list[str]]=typer.Option(None, help="A stop sequence (repeat for more; \\n and \\t are a newline and a tab). Default: the run's (HumanEval's code stops for HumanEval); EOS and end of turn always stop"),
              unsafe_no_redaction:Optional[str]=typer.Option(None, metavar="REASON", help="Print the output unredacted, giving the reason (recorded in run.json)")):
-    "Complete a prompt with a run's adapter (greedy; output passes the safety filter)."
-    from codex_nb.evaluation import generate as gen
-    if not prompt.strip(): raise ConfigError("the prompt is empty", hint="give the text to complete, e.g. 'def fib(n):'")
-    typer.echo(gen(run_dir, prompt, max_new_tokens, checkpoint, unsafe_no_redaction=unsafe_no_redaction, include_prompt=True))
+    """Answer a prompt with a run's adapter (greedy; output passes the safety filter).
+
+    On a chat run (data.schema messages) PROMPT is a user turn, sent through the run's chat template, and the answer
+    alone is printed; on other runs PROMPT is sent as it is and printed with its completion."""
+    from codex_nb.evaluation import generate as gen, load_conversation
+    if prompt is not None and not prompt.strip(): raise ConfigError("the prompt is empty", hint="give the text to complete, e.g. 'def fib(n):'")
+    turns = load_conversation(messages) if messages is not None else None
+    text = gen(run_dir, prompt, max_new_tokens, checkpoint, stops=[_escapes(s) for s in stop] if stop else None,
+               unsafe_no_redaction=unsafe_no_redaction, include_prompt=None, system=system, messages=turns, raw=raw)
+    typer.echo(text)
 
 # %% ../nbs/10_cli.ipynb #63ea4e29
 @app.command(epilog=_examples("codex-nb validate", "codex-nb validate training=smoke lora.r=16", "codex-nb validate runs/demo/config.yaml"))

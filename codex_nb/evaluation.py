@@ -1,4 +1,4 @@
-"""`evaluate_run`: score a run's adapter (or any checkpoint) and the base model side by side on a split: loss, perplexity, exact match, pass@k.
+"""`evaluate_run`: score a run's adapter (or any checkpoint) and the base model side by side on a split: loss, perplexity, exact match, text metrics, pass@k; for code and for chats.
 
 Docs: https://codex-nb.github.io/codex-nb/evaluation.html.md"""
 
@@ -6,23 +6,25 @@ Docs: https://codex-nb.github.io/codex-nb/evaluation.html.md"""
 
 # %% ../nbs/09_evaluation.ipynb #7e50e162
 from __future__ import annotations
-import contextlib, csv, json
+import contextlib, csv, json, warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from .core import CheckpointError, ConfigError, atomic_write_text
+from .core import CheckpointError, CodexWarning, ConfigError, DataError, atomic_write_text
 from pydantic import ValidationError
 from .config import EvalConfig, RunConfig, load_config_file
 from .registry import load_model
 from .lora import load_adapter
-from .data import collate, load_records, tokenize_record
+from .data import Message, collate, load_records, tokenize_record
 from .safety import SafetyFilters
 from .metrics import get_metric, token_nll
+from .trainer import split_key_for
 
 # %% auto #0
 __all__ = ['CODE_STOPS', 'SUMMARY_FIELDS', 'TEXT_METRICS', 'CORPUS_METRICS', 'run_config', 'adapter_dir', 'load_run_model',
-           'sample_nll', 'truncate_at_stops', 'StopOnGenerated', 'generate_texts', 'EvalResult', 'evaluate_run',
-           'log_eval_summary', 'record_eval_bypass', 'generate']
+           'sample_nll', 'truncate_at_stops', 'StopOnGenerated', 'generate_texts', 'chat_prompt', 'end_of_turn',
+           'generation_stops', 'default_stops', 'sample_id', 'prompts_and_references', 'EvalResult', 'evaluate_run',
+           'log_eval_summary', 'record_eval_bypass', 'load_conversation', 'chat_turns', 'generate']
 
 # %% ../nbs/09_evaluation.ipynb #d20b53f2
 def run_config(run_dir) -> RunConfig:
@@ -101,14 +103,16 @@ class StopOnGenerated:
 
 def generate_texts(model, tok, prompts:list[str], # Prompts, generated in batches
                    max_new_tokens:int=192, batch_size:int=8,
-                   stops:list[str]|None=None, # Stop sequences; None: CODE_STOPS
+                   stops:list[str]|None=None, # Stop sequences, cut from the text; None: none (see `default_stops`)
                    num_samples:int=1, # Completions per prompt; > 1 returns a list per prompt
                    do_sample:bool=False, temperature:float=0.2, top_p:float=0.95,
-                   seed:int=0): # Seeds sampling, batch by batch, so results do not depend on earlier calls
+                   seed:int=0, # Seeds sampling, batch by batch, so results do not depend on earlier calls
+                   stop_token_ids:list[int]|None=None): # Token ids that end a sequence; None: the tokenizer's EOS
     "Completions of `prompts` (decoded, cut at stop sequences), in order: one string per prompt, or a list of `num_samples`."
     import torch
     from transformers import StoppingCriteriaList
-    stops = CODE_STOPS if stops is None else stops
+    stops = stops or []
+    eos = stop_token_ids or tok.eos_token_id
     device = next(model.parameters()).device
     side, tok.padding_side = tok.padding_side, "left"
     sampling = dict(do_sample=True, temperature=temperature, top_p=top_p) if do_sample else dict(do_sample=False)
@@ -122,11 +126,74 @@ def generate_texts(model, tok, prompts:list[str], # Prompts, generated in batche
                 # that starts with "#" (transformers' stop_strings would match across the boundary)
                 stopping = dict(stopping_criteria=StoppingCriteriaList([StopOnGenerated(tok, enc["input_ids"].shape[1], stops)])) if stops else {}
                 gen = model.generate(**enc, max_new_tokens=max_new_tokens, num_return_sequences=num_samples, **sampling,
-                                     pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, **stopping)
+                                     pad_token_id=tok.pad_token_id, eos_token_id=eos, **stopping)
             texts = [truncate_at_stops(t, stops) for t in tok.batch_decode(gen[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)]
             outs += texts if num_samples == 1 else [texts[j:j + num_samples] for j in range(0, len(texts), num_samples)]
     finally: tok.padding_side = side
     return outs
+
+# %% ../nbs/09_evaluation.ipynb #df5ea199
+def chat_prompt(tok, # A `transformers` tokenizer with a chat template
+                messages:list[dict]) -> str: # The conversation so far: dicts with role and content
+    """The text a chat model answers `messages` from: the tokenizer's chat template with the generation prompt.
+
+    Raises `DataError` when the tokenizer has no chat template or the template refuses the conversation."""
+    if not getattr(tok, "chat_template", None):
+        raise DataError("the tokenizer has no chat template, which a chat (messages) run needs to build its prompts",
+                        hint="use the run's own model, or send the text as it is (codex-nb generate --raw)")
+    try: return tok.apply_chat_template([dict(m) for m in messages], tokenize=False, add_generation_prompt=True)
+    except Exception as e: raise DataError(f"the chat template refused the conversation: {e}", hint="check the roles and their order") from None
+
+# %% ../nbs/09_evaluation.ipynb #d2fdf431
+def end_of_turn(tok) -> str|None:
+    "The text a tokenizer's chat template writes after an assistant's answer (`<|im_end|>`, `<|eot_id|>`), or None."
+    if not getattr(tok, "chat_template", None): return None
+    marker = "codex-nb-answer-marker"
+    try: text = tok.apply_chat_template([dict(role="user", content="?"), dict(role="assistant", content=marker)], tokenize=False)
+    except Exception: return None  # a template that refuses this conversation tells nothing about its turn end
+    after = text.split(marker, 1)[1].split() if marker in text else []
+    return after[0] if after else None
+
+def generation_stops(model, tok, stops:list[str], # Stop sequences of the data (see `default_stops`)
+                     chat:bool=False) -> tuple[list[int], list[str]]: # Whether prompts are chats (add the end of turn)
+    "`(stop_token_ids, stops)` for `generate_texts`: the EOS ids, for a chat the end of turn, and `stops`."
+    ids = [tok.eos_token_id]
+    model_eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    ids += model_eos if isinstance(model_eos, list) else [model_eos]
+    stops, turn_end = list(stops), end_of_turn(tok) if chat else None
+    if turn_end:
+        turn_ids = tok(turn_end, add_special_tokens=False)["input_ids"]
+        if len(turn_ids) == 1: ids.append(turn_ids[0])
+        elif turn_end not in stops: stops.append(turn_end)  # plain text in the template: found in the decoded text
+    return list(dict.fromkeys(i for i in ids if i is not None)), stops
+
+def default_stops(cfg:RunConfig) -> list[str]:
+    "The stop sequences of a run's data: `eval.stop` when set, `CODE_STOPS` for HumanEval, else none."
+    if cfg.eval.stop is not None: return list(cfg.eval.stop)
+    return list(CODE_STOPS) if cfg.data.path is None and cfg.data.dataset == "humaneval" else []
+
+# %% ../nbs/09_evaluation.ipynb #80cf0ac8
+def sample_id(record:dict, index:int, # The record and its position in the split (0-based)
+              key:str|None=None): # The run's split key field (`data.split_key`), tried first
+    "The id of a record in per-sample outputs: its `key` field, else `id`, else `task_id`, else `index`."
+    for name in (key, "id", "task_id"):
+        if name is not None and name in record: return record[name]
+    return index
+
+def prompts_and_references(tok, records:list[dict], schema:str) -> list[tuple[str, str]]:
+    """`(prompt, reference)` per record: the text the model is given and the answer its output is scored against.
+
+    `messages` records: the last assistant turn is the reference, the turns before it the prompt (`chat_prompt`).
+    Raises `ConfigError` for `text` records, which have no reference."""
+    if schema == "prompt_completion": return [(r["prompt"], r["completion"]) for r in records]
+    if schema != "messages":
+        raise ConfigError(f"{schema!r} records have no reference answer to score a generated one against", hint="score them with loss and perplexity")
+    pairs = []
+    for r in records:
+        turns = list(r["messages"])
+        last = max(i for i, m in enumerate(turns) if m["role"] == "assistant")
+        pairs.append((chat_prompt(tok, turns[:last]), turns[last]["content"]))
+    return pairs
 
 # %% ../nbs/09_evaluation.ipynb #8048ae92
 @dataclass
@@ -164,35 +231,54 @@ def _append_summary(path:Path, rows:list[dict]):
         if new: w.writeheader()
         w.writerows(rows)
 
-def _score(model, tok, records, cfg, metrics, allow_code_execution, batch_size, max_new_tokens, timeout_s):
-    "Per-sample fields and aggregate scores of one model on `records`: loss and perplexity always, then `metrics`."
-    nll = sample_nll(model, tok, records, cfg.data.max_length, batch_size, cfg.data.schema_)
-    samples = [dict(id=r.get("task_id", i), nll=round(l, 6), n_tokens=n) for i, (r, (l, n)) in enumerate(zip(records, nll))]
-    total_nll, total_n = sum(l for l, _ in nll), sum(n for _, n in nll)
-    scores = {"loss": total_nll / max(total_n, 1)}
-    scores["perplexity"] = get_metric("perplexity").compute(nll=[l for l, _ in nll], n_tokens=[n for _, n in nll])["perplexity"]
-    ks = sorted({int(m.split("@")[1]) for m in metrics if m.startswith("pass@")})
-    if not set(metrics) & (set(TEXT_METRICS) | set(CORPUS_METRICS)) and not ks: return samples, scores
-    e = cfg.eval
-    completions = generate_texts(model, tok, [r["prompt"] for r in records], max_new_tokens, batch_size, e.stop,
-                                 num_samples=e.num_samples, do_sample=e.do_sample, temperature=e.temperature, top_p=e.top_p, seed=e.seed)
+def _generation_scores(model, tok, pairs:list[tuple], records:list[dict], cfg:RunConfig, metrics:list[str],
+                       allow_code_execution:bool, batch_size:int, max_new_tokens:int, timeout_s:float) -> tuple[list, dict, dict]:
+    "Generate an answer to each prompt of `pairs` and score it: `(completions per record, per-sample scores, scores)`."
+    e, chat = cfg.eval, cfg.data.schema_ == "messages"
+    stop_ids, stops = generation_stops(model, tok, default_stops(cfg), chat)
+    completions = generate_texts(model, tok, [p for p, _ in pairs], max_new_tokens, batch_size, stops, num_samples=e.num_samples,
+                                 do_sample=e.do_sample, temperature=e.temperature, top_p=e.top_p, seed=e.seed, stop_token_ids=stop_ids)
     if e.num_samples == 1: completions = [[c] for c in completions]
-    outputs = [c[0] for c in completions]  # text metrics score the first completion
-    references = [r["completion"] for r in records]
-    for s, r, c in zip(samples, records, completions):
-        s.update(prompt=r["prompt"], output=c[0], reference=r["completion"], **({"outputs": c} if len(c) > 1 else {}))
+    outputs, references = [c[0] for c in completions], [r for _, r in pairs]  # text metrics score the first completion
+    per_sample, scores = {}, {}
     for name, settings in TEXT_METRICS.items():
         if name not in metrics: continue
-        per = get_metric(name, **settings).sample_scores(outputs, references)
-        for s, v in zip(samples, per): s[name] = v
-        scores[name] = sum(per) / len(per)
+        per_sample[name] = get_metric(name, **settings).sample_scores(outputs, references)
+        scores[name] = sum(per_sample[name]) / len(outputs)
     for name in CORPUS_METRICS:
-        if name in metrics: scores[name] = get_metric(name).compute(predictions=outputs, references=references)[name]
+        if name not in metrics: continue
+        metric = get_metric(name)
+        scores[name] = metric.compute(predictions=outputs, references=references)[name]
+        per_sample[name] = [metric.compute(predictions=[o], references=[r])[name] for o, r in zip(outputs, references)]  # sentence-level
+    ks = sorted({int(m.split("@")[1]) for m in metrics if m.startswith("pass@")})
     if ks:
         result = get_metric("pass@k", k=tuple(ks), allow_code_execution=allow_code_execution, timeout=timeout_s).compute(
             predictions=completions, references=records)
-        for s, c in zip(samples, result["passed"]): s["passed"] = c
+        per_sample["passed"] = result["passed"]
         scores.update({f"pass@{k}": result[f"pass@{k}"] for k in ks})
+    return completions, per_sample, scores
+
+def _score(model, tok, records, cfg, metrics, allow_code_execution, batch_size, max_new_tokens, timeout_s):
+    "Per-sample fields and aggregate scores of one model on `records`: loss and perplexity always, then `metrics`."
+    schema = cfg.data.schema_
+    nll = sample_nll(model, tok, records, cfg.data.max_length, batch_size, schema)
+    total_nll, total_n = sum(l for l, _ in nll), sum(n for _, n in nll)
+    scores = {"loss": total_nll / max(total_n, 1)}
+    scores["perplexity"] = get_metric("perplexity").compute(nll=[l for l, _ in nll], n_tokens=[n for _, n in nll])["perplexity"]
+    pairs = prompts_and_references(tok, records, schema) if schema != "text" else [(None, None)] * len(records)
+    completions, per_sample = None, {}
+    if set(metrics) - {"loss", "perplexity"}:
+        completions, per_sample, generated = _generation_scores(model, tok, pairs, records, cfg, metrics, allow_code_execution,
+                                                                batch_size, max_new_tokens, timeout_s)
+        scores.update(generated)
+    samples, key = [], split_key_for(cfg)
+    for i, (record, (prompt, reference), (l, n)) in enumerate(zip(records, pairs, nll)):
+        s = dict(id=sample_id(record, i, key))
+        if prompt is not None: s["prompt"] = prompt
+        if completions is not None: s.update(output=completions[i][0], **({"outputs": completions[i]} if len(completions[i]) > 1 else {}))
+        if reference is not None: s["reference"] = reference
+        s.update(nll=round(l, 6), n_tokens=n, **{name: values[i] for name, values in per_sample.items()})
+        samples.append(s)
     return samples, scores
 
 def evaluate_run(run_dir, # A run directory made by `train`
@@ -219,12 +305,7 @@ def evaluate_run(run_dir, # A run directory made by `train`
     adapter_dir(run_dir, checkpoint)  # a checkpoint that is not there fails now, not after loading the model
     e = cfg.eval
     explicit, metrics = metrics is not None, list(metrics if metrics is not None else e.metrics)
-    if cfg.data.schema_ != "prompt_completion":  # nothing to complete: only the likelihood metrics apply
-        generation = [m for m in metrics if m not in ("loss", "perplexity")]
-        if generation and explicit:
-            raise ConfigError(f"--metrics {','.join(generation)} need prompt/completion records, but this run's data.schema is {cfg.data.schema_!r}",
-                              hint="use --metrics loss,perplexity")
-        metrics = [m for m in metrics if m in ("loss", "perplexity")]
+    metrics = _applicable(metrics, cfg.data.schema_, explicit)
     sampling = {k: v for k, v in dict(num_samples=num_samples, temperature=temperature, do_sample=do_sample).items() if v is not None}
     if do_sample is None and (sampling.get("num_samples", 1) > 1 or temperature is not None): sampling["do_sample"] = True
     try: cfg = cfg.model_copy(update=dict(eval=EvalConfig.model_validate({**e.model_dump(), "metrics": metrics, **sampling})))
@@ -259,12 +340,29 @@ def evaluate_run(run_dir, # A run directory made by `train`
         if filters is not None: samples = [filters.redact_obj(s) for s in samples]
         path = run_dir/"eval"/f"{split}-{label}.ndjson"
         atomic_write_text(path, "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in samples))
+        empty = sum(not s["output"].strip() for s in samples if "output" in s)
+        if empty: warnings.warn(f"{label}: {empty} of {len(samples)} answers on {split} are empty or whitespace (the model closed its turn "
+                                f"at once, or a stop sequence cut the answer at its start); they are in {path}", CodexWarning, stacklevel=2)
         result.samples[label] = path
         result.rows += [dict(time=stamp, run=cfg.run_name, model=label, split=split, metric=k, value=v, n=len(records))
                         for k, v in scores.items() if k in metrics or k in ("loss", "perplexity")]
     _append_summary(run_dir/"eval"/"summary.csv", result.rows)
     log_eval_summary(run_dir, cfg, result.rows, filters)
     return result
+
+def _applicable(metrics:list[str], schema:str, explicit:bool) -> list[str]:
+    "The metrics of `metrics` that records of `schema` can have; raises `ConfigError` for one asked for explicitly."
+    generation = [m for m in metrics if m not in ("loss", "perplexity")]
+    if schema == "text" and generation:  # no reference answers: only the likelihood metrics apply
+        if explicit: raise ConfigError(f"--metrics {','.join(generation)} compare generated answers with reference answers, which "
+                                       f"this run's {schema!r} records do not have", hint="use --metrics loss,perplexity")
+        warnings.warn(f"eval.metrics {','.join(generation)} skipped: this run's {schema!r} records have no reference answers "
+                      "(loss and perplexity are scored)", CodexWarning, stacklevel=3)
+        return [m for m in metrics if m in ("loss", "perplexity")]
+    if schema == "messages" and any(m.startswith("pass@") for m in metrics):
+        raise ConfigError("pass@k runs each answer against its record's unit tests (HumanEval's test and entry_point), which chat "
+                          "records do not have", hint="use --metrics exact_match,f1,rouge_l,bleu,chrf")
+    return metrics
 
 def log_eval_summary(run_dir, cfg:RunConfig, rows:list[dict], filters=None):
     "Log the scores to the run's trackers (metrics.ndjson, and MLflow/TensorBoard when configured) at the run's last step."
@@ -292,13 +390,83 @@ def record_eval_bypass(run_dir, reason:str, split:str):
     atomic_write_text(path, json.dumps(info, indent=1, default=str))
 
 # %% ../nbs/09_evaluation.ipynb #a8816930
-def generate(run_dir, prompt:str, max_new_tokens:int=128, checkpoint:str|None=None, stops:list[str]|None=None,
+def load_conversation(path) -> list[dict]:
+    """The turns of a conversation in a JSON file: a list of `{"role": ..., "content": ...}`, or an object with `messages`
+    (a line of a chat JSONL file). The turns are checked by `chat_turns`.
+
+    Raises `DataError` naming the file for a missing file, invalid JSON or another shape."""
+    path = Path(path)
+    if not path.is_file(): raise DataError(f"conversation file {path} not found", hint="give a JSON file holding a list of {role, content} turns")
+    shape = 'a JSON list of {"role": ..., "content": ...} turns, or an object with "messages"'
+    try: data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e: raise DataError(f"{path}:{e.lineno}:{e.colno}: not valid JSON ({e.msg})", hint=f"the file holds {shape}") from None
+    except UnicodeDecodeError: raise DataError(f"{path}: not UTF-8 text", hint=f"the file holds {shape}") from None
+    turns = data.get("messages") if isinstance(data, dict) else data
+    if not isinstance(turns, list): raise DataError(f"{path}: expected {shape}, got a JSON {type(data).__name__}", hint=f"write {shape}")
+    return turns
+
+def chat_turns(prompt:str|None=None, # The next user turn
+               system:str|None=None, # A system turn, put first
+               messages:list[dict]|None=None, # The conversation so far
+               where:str="messages") -> list[dict]: # What errors call `messages` (its file, say)
+    """The conversation a chat model is asked to answer: `system`, then `messages`, then `prompt` as a user turn.
+
+    Raises `DataError` naming the turn at fault (`where[i]`), `ConfigError` when there is nothing to answer."""
+    for i, m in enumerate(messages or []):
+        try: Message.model_validate(m)
+        except ValidationError as e:
+            problems = "; ".join(f"field {'.'.join(map(str, x['loc'])) or 'turn'!r}: {x['msg'].lower()}" for x in e.errors())
+            raise DataError(f"{where}[{i}]: {problems}", hint="each turn is {\"role\": \"system\"|\"user\"|\"assistant\"|\"tool\", \"content\": str}") from None
+    if system is not None and any(m["role"] == "system" for m in messages or []):
+        raise ConfigError(f"a system turn is given twice: --system and in {where}", hint="drop one of them")
+    turns = [dict(role="system", content=system)] * (system is not None) + [dict(m) for m in messages or []]
+    turns += [dict(role="user", content=prompt)] if prompt else []
+    if not any(m["role"] != "system" for m in turns):
+        raise ConfigError("nothing to answer: the conversation has no user turn", hint="give PROMPT, or --messages FILE.json with the conversation")
+    if turns[-1]["role"] == "assistant":
+        raise ConfigError(f"{where} ends with an assistant turn and no PROMPT follows: nothing to answer", hint="end it with a user turn, or give PROMPT as the next one")
+    return turns
+
+def _why_empty(model, tok, text:str, answer:str, stop_ids:list[int], stops:list[str], chat:bool, raw:bool) -> str:
+    "Why `answer` to the prompt `text` came out empty, from the first token the model picks (greedy)."
+    import torch
+    enc = tok(text, return_tensors="pt", add_special_tokens=False).to(next(model.parameters()).device)
+    with torch.no_grad(): first = int(model(**enc).logits[0, -1].argmax())
+    token = tok.convert_ids_to_tokens(first)
+    if answer: return f"the answer is only whitespace ({len(answer)} characters: {answer[:12]!r}...)"
+    if first not in stop_ids: return f"the answer is empty: a stop sequence of {stops} matched at its start (its first token is {token!r}); choose others with --stop"
+    why = f"the answer is empty: the model's first token is {token!r}, which ends an answer"
+    if raw: return why + "; --raw sent the prompt without the chat template's assistant header, so it may read as a finished turn (leave out --raw)"
+    if chat: return why + "; the prompt went through the chat template, so the model chose to stop: it may need more training, or its data holds empty answers"
+    return why + "; this run's records are not chats, so the prompt is sent as it is: end it where the answer should begin"
+
+def generate(run_dir, prompt:str|None=None, max_new_tokens:int=128, checkpoint:str|None=None,
+             stops:list[str]|None=None, # Stop sequences; None: the run's (`default_stops`). EOS and end of turn always stop
              unsafe_no_redaction:str|None=None, # A reason: return the text unredacted (recorded in run.json)
-             include_prompt:bool=False) -> str: # Return prompt + completion (both redacted)
-    "Complete `prompt` with a run's adapter; the text is redacted by the run's safety policy."
+             include_prompt:bool|None=False, # Return prompt + answer (both redacted); None: unless the run is a chat
+             system:str|None=None, # A system turn first (chat runs)
+             messages:list[dict]|None=None, # The conversation so far (chat runs); `prompt`, if given, is its next user turn
+             raw:bool=False) -> str: # Send `prompt` as it is, without the chat template
+    """Answer `prompt` with a run's adapter (greedy); the text is redacted by the run's safety policy.
+
+    Everything is checked before the model is loaded: raises `ConfigError` for options the run cannot use (`system`
+    or `messages` on a run that is not a chat, or with `raw`) and `DataError` for a malformed conversation. An empty
+    answer warns (`CodexWarning`) with the likely reason."""
+    cfg = run_config(run_dir)
+    adapter_dir(run_dir, checkpoint)
+    chat = cfg.data.schema_ == "messages"
+    if (system is not None or messages) and (raw or not chat):
+        raise ConfigError(("--raw sends PROMPT as it is" if raw else f"{run_dir} was trained on {cfg.data.schema_!r} records, not chats")
+                          + ": --system and --messages need the chat template", hint="give the whole text as PROMPT")
+    if not chat or raw:
+        if not (prompt or "").strip(): raise ConfigError("the prompt is empty", hint="give the text to complete, e.g. 'def fib(n):'")
+    else: turns = chat_turns(prompt, system, messages)
     model, tok, cfg = load_run_model(run_dir, checkpoint)
-    text = generate_texts(model, tok, [prompt], max_new_tokens, 1, stops)[0]
-    if include_prompt: text = prompt + text
+    text = prompt if not chat or raw else chat_prompt(tok, turns)
+    stop_ids, stops = generation_stops(model, tok, default_stops(cfg) if stops is None else stops, chat)
+    answer = generate_texts(model, tok, [text], max_new_tokens, 1, stops, stop_token_ids=stop_ids)[0]
+    if not answer.strip(): warnings.warn(_why_empty(model, tok, text, answer, stop_ids, stops, chat, raw), CodexWarning, stacklevel=2)
+    if include_prompt or (include_prompt is None and not chat): answer = text + answer
     if unsafe_no_redaction is not None: record_eval_bypass(run_dir, unsafe_no_redaction, "generate")
-    elif cfg.safety.enabled: text = SafetyFilters.from_policy(cfg.safety.policy, source="safety.policy").redact(text)[0]
-    return text
+    elif cfg.safety.enabled: answer = SafetyFilters.from_policy(cfg.safety.policy, source="safety.policy").redact(answer)[0]
+    return answer

@@ -55,6 +55,11 @@ def workspace(tmp_path_factory):
     (root/"nbs").symlink_to(ROOT/"nbs", target_is_directory=True)
     good = json.dumps(dict(task_id="t/0", prompt="def f():\n", completion="    return 1\n"))
     (root/"messy.jsonl").write_text(f"{good}\n{{not json\n\n{good.replace('t/0', 't/1')}\n")
+    # runs/chat, which the chat examples of generate and evaluate use, as its help says it is made (with the tiny model)
+    from codex_nb.config import load_config
+    from codex_nb.trainer import train
+    train(load_config(["model=tiny-llama", "training=smoke", "lora=smoke", "eval=smoke", f"output_dir={root/'runs'}", "run_name=chat",
+                       f"data.path={root/'examples'/'chat'/'bike_repair.jsonl'}"]), progress=False)
     return root
 
 def test_every_example_runs(workspace, monkeypatch):
@@ -78,6 +83,10 @@ def test_every_example_runs(workspace, monkeypatch):
     assert "rejected: 1 lines" in outputs["split messy.jsonl splits/ --schema prompt_completion --on-error skip"]
     assert "unchanged since its manifest" in outputs["manifest runs/demo/data/train.jsonl --verify"]
     assert "pass@1" in outputs["evaluate runs/demo --metrics perplexity,exact_match,pass@1 --allow-code-execution"]
+    chat = outputs["evaluate runs/chat --metrics rouge_l,chrf"]
+    assert "rouge_l" in chat and "chrf" in chat and "base" in chat  # a chat run gets the text metrics, base and adapter side by side
+    assert outputs["generate runs/demo 'def fib(n):'"].startswith("def fib(n):")  # a completion run prints prompt + completion
+    assert "<|im_start|>" not in outputs["generate runs/chat 'My chain squeaks on every pedal stroke. What should I do?'"]
     assert {m["name"] for m in json.loads(outputs["models --json"])} >= {"smollm2-135m-instruct", "tiny-llama", "tiny-gpt2"}
     assert json.loads(outputs["doctor --json"])["healthy"] is True
     assert "2 of 2 points ok" in outputs["batch nbs/tutorials/01_quickstart.ipynb examples/grid.yaml out/batch"]

@@ -11,20 +11,22 @@ def train_and_evaluate(tmp_path, data, *extra):
     assert proc.returncode == 0, proc.stderr
     proc = run_cli("evaluate", tmp_path/"r", "--split", "train", "--max-samples", "3")
     assert proc.returncode == 0, proc.stderr
-    return {(r["model"], r["metric"]) for r in csv.DictReader(open(tmp_path/"r"/"eval"/"summary.csv"))}
+    return {(r["model"], r["metric"]) for r in csv.DictReader(open(tmp_path/"r"/"eval"/"summary.csv"))}, proc.stderr
 
 def test_text_schema(tmp_path):
     data = write(tmp_path/"text.jsonl", [dict(id=i, text=f"def f{i}(x):\n    return x * {i}\n") for i in range(30)])
-    rows = train_and_evaluate(tmp_path, data, "data.schema=text", "data.split_key=id")
+    rows, stderr = train_and_evaluate(tmp_path, data, "data.split_key=id")  # the schema is detected
+    assert "warning: eval.metrics exact_match skipped: this run's 'text' records have no reference answers" in stderr
     assert ("final", "perplexity") in rows and not any(m == "exact_match" for _, m in rows)  # nothing to complete
+    assert json.loads((tmp_path/"r"/"run.json").read_text())["data_schema"] == {"schema": "text", "detected": True}
     proc = run_cli("evaluate", tmp_path/"r", "--metrics", "exact_match")
-    assert_clean_error(proc, "need prompt/completion records", "'text'")
+    assert_clean_error(proc, "--metrics exact_match compare generated answers with reference answers", "'text' records")
 
 def test_messages_schema(tmp_path):
     rows = [dict(id=i, messages=[dict(role="user", content=f"What is {i} + 1?"), dict(role="assistant", content=str(i + 1))])
             for i in range(30)]
     data = write(tmp_path/"chat.jsonl", rows)
-    assert ("final", "loss") in train_and_evaluate(tmp_path, data, "data.schema=messages", "data.split_key=id")
+    assert ("final", "loss") in train_and_evaluate(tmp_path, data, "data.schema=messages", "data.split_key=id")[0]
 
 def test_on_error_skip_keeps_going_and_keeps_the_bad_lines(tmp_path):
     good = [json.dumps(dict(task_id=f"t{i}", prompt=f"p{i}", completion=f"c{i}")) for i in range(30)]
