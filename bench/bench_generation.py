@@ -23,7 +23,7 @@ def main():
     args = ap.parse_args()
     import torch
     from codex_nb.data import humaneval_records
-    from codex_nb.evaluation import generate_texts
+    from codex_nb.evaluation import CODE_STOPS, generate_texts
     from codex_nb.registry import load_model
     model, tok = load_model("smollm2-135m-instruct", device="cpu")
     prompts = [r["prompt"] for r in humaneval_records()[:args.prompts]]
@@ -54,7 +54,7 @@ def main():
         timed("one", lambda: plain(1))
         timed("batched", lambda: plain(args.batch_size))
         timed("runner", lambda: generate_texts(model, tok, prompts, n, args.batch_size, stops=[]))
-        timed("runner_stops", lambda: generate_texts(model, tok, prompts, n, args.batch_size))
+        timed("runner_stops", lambda: generate_texts(model, tok, prompts, n, args.batch_size, stops=CODE_STOPS))
     (one, (one_out, one_tokens)), (batched, (batched_out, batched_tokens)) = best["one"], best["batched"]
     (runner, runner_out), (runner_stops, _) = best["runner"], best["runner_stops"]
     figures = {

@@ -118,7 +118,7 @@ class EvalConfig(_Part):
     temperature: float = Field(0.2, gt=0)  # Sampling temperature (Chen et al. 2021: 0.2 for pass@1, 0.8 for pass@100)
     top_p: float = Field(0.95, gt=0, le=1)  # Nucleus sampling mass
     num_samples: int = Field(1, gt=0)  # Completions per prompt: the n of pass@k
-    stop: list[str]|None = None  # Stop sequences; null: HumanEval's stops for Python code
+    stop: list[str]|None = None  # Stop sequences; null: HumanEval's code stops for HumanEval, else none (EOS always stops)
     seed: int = 0  # Seed of sampled generation
     include_base: bool = True  # Also evaluate the base model without the adapter, side by side
     max_samples: int|None = Field(None, gt=0)  # Evaluate only the first N records of each split

@@ -291,7 +291,8 @@ def load_records(path, # JSONL file of records
     return out
 
 # %% ../nbs/04_data.ipynb #f0bb25a2
-def detect_schema(path) -> str: # A JSONL file, plain or .gz
+def detect_schema(path # A JSONL file, plain or .gz
+                 ) -> str:
     """The schema of the first record of `path` that fits one: `messages`, `prompt_completion` or `text`.
 
     Raises `DataError` for a missing file, and when no record fits any schema, naming the first record's line and

@@ -392,9 +392,9 @@ def record_eval_bypass(run_dir, reason:str, split:str):
 # %% ../nbs/09_evaluation.ipynb #a8816930
 def load_conversation(path) -> list[dict]:
     """The turns of a conversation in a JSON file: a list of `{"role": ..., "content": ...}`, or an object with `messages`
-    (a line of a chat JSONL file). The turns are checked by `chat_turns`.
+    (a line of a chat JSONL file).
 
-    Raises `DataError` naming the file for a missing file, invalid JSON or another shape."""
+    Raises `DataError` naming the file for a missing file, invalid JSON, another shape, or a malformed turn."""
     path = Path(path)
     if not path.is_file(): raise DataError(f"conversation file {path} not found", hint="give a JSON file holding a list of {role, content} turns")
     shape = 'a JSON list of {"role": ..., "content": ...} turns, or an object with "messages"'
@@ -403,6 +403,15 @@ def load_conversation(path) -> list[dict]:
     except UnicodeDecodeError: raise DataError(f"{path}: not UTF-8 text", hint=f"the file holds {shape}") from None
     turns = data.get("messages") if isinstance(data, dict) else data
     if not isinstance(turns, list): raise DataError(f"{path}: expected {shape}, got a JSON {type(data).__name__}", hint=f"write {shape}")
+    return _check_turns(turns, f"{path}: messages")
+
+def _check_turns(turns:list, where:str) -> list:
+    "`turns`, each checked against `Message`. Raises `DataError` naming the turn at fault as `where[i]`."
+    for i, m in enumerate(turns):
+        try: Message.model_validate(m)
+        except ValidationError as e:
+            problems = "; ".join(f"field {'.'.join(map(str, x['loc'])) or 'turn'!r}: {x['msg'].lower()}" for x in e.errors())
+            raise DataError(f"{where}[{i}]: {problems}", hint='each turn is {"role": "system"|"user"|"assistant"|"tool", "content": str}') from None
     return turns
 
 def chat_turns(prompt:str|None=None, # The next user turn
@@ -412,11 +421,7 @@ def chat_turns(prompt:str|None=None, # The next user turn
     """The conversation a chat model is asked to answer: `system`, then `messages`, then `prompt` as a user turn.
 
     Raises `DataError` naming the turn at fault (`where[i]`), `ConfigError` when there is nothing to answer."""
-    for i, m in enumerate(messages or []):
-        try: Message.model_validate(m)
-        except ValidationError as e:
-            problems = "; ".join(f"field {'.'.join(map(str, x['loc'])) or 'turn'!r}: {x['msg'].lower()}" for x in e.errors())
-            raise DataError(f"{where}[{i}]: {problems}", hint="each turn is {\"role\": \"system\"|\"user\"|\"assistant\"|\"tool\", \"content\": str}") from None
+    _check_turns(messages or [], where)
     if system is not None and any(m["role"] == "system" for m in messages or []):
         raise ConfigError(f"a system turn is given twice: --system and in {where}", hint="drop one of them")
     turns = [dict(role="system", content=system)] * (system is not None) + [dict(m) for m in messages or []]

@@ -152,7 +152,8 @@ def test_conversation_file_and_its_errors(qwen_run, tmp_path):
     assert answer == plain_greedy(model_dir, run_dir, TWO_TURNS[:4], 16)
     with pytest.raises(ConfigError, match="ends with an assistant turn"): generate(run_dir, None, 8, messages=TWO_TURNS)
     history.write_text('[{"role": "user", "content": "hi"}, {"role": "robot", "content": "x"}]')
-    with pytest.raises(DataError, match=r"messages\[1\]: field 'role'"): generate(run_dir, None, 8, messages=load_conversation(history))
+    with pytest.raises(DataError, match=r"chat.json: messages\[1\]: field 'role'"): load_conversation(history)
+    with pytest.raises(DataError, match=r"^messages\[1\]: field 'role'"): generate(run_dir, None, 8, messages=[TWO_TURNS[1], {"role": "robot"}])
     history.write_text('[{"role": "user", "content": "hi"},')
     assert_clean_error(run_cli("generate", run_dir, "--messages", history), f"{history}:1:", "not valid JSON")
 
