@@ -19,7 +19,7 @@ __all__ = ['ON_ERROR', 'SCHEMAS', 'SCHEMA_HINTS', 'SPLITS', 'IGNORE_INDEX', 'TOK
            'iter_jsonl_lines', 'read_jsonl', 'records_from', 'write_jsonl', 'PromptCompletion', 'Text', 'Message',
            'Messages', 'check_schema', 'schema_check', 'check_record', 'load_records', 'humaneval_path',
            'humaneval_records', 'SplitPaths', 'check_ratios', 'split_key', 'check_rejects_path', 'split_jsonl',
-           'Manifest', 'build_manifest', 'manifest_path', 'save_manifest', 'record_at', 'load_manifest',
+           'process_map', 'Manifest', 'build_manifest', 'manifest_path', 'save_manifest', 'record_at', 'load_manifest',
            'verify_manifest', 'tokenize_example', 'tokenize_text', 'chat_segments', 'tokenize_messages',
            'tokenize_record', 'tokenize_records', 'tokenizer_fingerprint', 'tokenized_cache_path', 'tokenize_batch',
            'TokenizedDataset', 'available_cores', 'build_tokenized_store', 'tokenize_jsonl', 'check_tokenized',
@@ -448,17 +448,36 @@ def _join(parts:list[Path], dest:Path):
         for part in parts:
             with open(part, "rb") as f: shutil.copyfileobj(f, out, 1 << 20)
 
+@contextlib.contextmanager
+def _main_hidden():
+    "Spawned workers never import `__main__`: spawn would otherwise re-run a user's script that lacks a main guard."
+    main = sys.modules.get("__main__")
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if main is not None and k in main.__dict__}
+    if "__file__" in saved: del main.__dict__["__file__"]
+    if "__spec__" in saved: main.__dict__["__spec__"] = None
+    try: yield
+    finally:
+        if main is not None: main.__dict__.update(saved)
+
+def process_map(fn, # A function of this package, found by module name in the workers (so it pickles from a notebook too)
+                jobs:list, processes:int, initializer=None, initargs:tuple=()) -> Iterator:
+    "`fn(job)` for each job in `processes` spawned workers, yielded in job order; the workers start without `__main__`."
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    with ProcessPoolExecutor(min(processes, len(jobs)), mp_context=multiprocessing.get_context("spawn"),
+                             initializer=initializer, initargs=initargs) as pool:
+        with _main_hidden(): futures = [pool.submit(fn, job) for job in jobs]  # every worker starts here
+        for future in futures: yield future.result()
+
 def _split_parallel(path, ranges, tmp:dict, rejects:Path, on_error, schema, key, bounds, prefix, counts:dict, stats:ReadStats) -> int:
     "Split `ranges` of `path` in worker processes into the files `tmp`; fills `counts` and `stats`, returns records seen."
-    import multiprocessing, codex_nb.data
-    from concurrent.futures import ProcessPoolExecutor
+    import codex_nb.data
     parts = [{s: p.with_name(f"{p.name}.{i}") for s, p in tmp.items()} for i in range(len(ranges))]
     reject_parts = [rejects.with_name(f".{rejects.name}.{uuid.uuid4().hex}.{i}") for i in range(len(ranges))]
     jobs = [(str(path), r, {s: str(p) for s, p in parts[i].items()}, str(reject_parts[i]), on_error, schema, key, bounds, prefix)
             for i, r in enumerate(ranges)]
     try:
-        with ProcessPoolExecutor(len(jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
-            results = list(pool.map(codex_nb.data._split_part, jobs))  # by module name, so it pickles even from a notebook
+        results = list(process_map(codex_nb.data._split_part, jobs, len(jobs)))
         for r in results:  # file order: the first error a sequential read would meet
             if "error" in r: raise DataError(*r["error"])
         for s in SPLITS: _join([p[s] for p in parts], tmp[s])
@@ -869,8 +888,7 @@ def build_tokenized_store(path, # A JSONL file; every record is checked against 
                           chunk_size:int=1000, # Records per batched tokenizer call
                           progress:bool=False) -> TokenizedDataset: # Show a progress bar (records)
     "Tokenize `path` into a `TokenizedDataset` at `directory` (see above). Raises `DataError` naming file:line."
-    import multiprocessing, pickle, codex_nb.data
-    from concurrent.futures import ProcessPoolExecutor
+    import pickle, codex_nb.data
     from tqdm.auto import tqdm
     directory = Path(directory); directory.mkdir()
     num_proc = available_cores() if num_proc is None else num_proc
@@ -882,12 +900,10 @@ def build_tokenized_store(path, # A JSONL file; every record is checked against 
     with tqdm(total=total, disable=not progress, desc=f"tokenize {Path(path).name}", unit="rec", unit_scale=True) as bar:
         if len(ranges) > 1:
             jobs = [(str(path), r, str(prefix), max_length, schema, chunk_size) for r, prefix in zip(ranges, prefixes)]
-            with ProcessPoolExecutor(min(num_proc, len(jobs)), mp_context=multiprocessing.get_context("spawn"),
-                                     initializer=codex_nb.data._init_worker, initargs=(pickle.dumps(tokenizer),)) as pool:
-                counts = []
-                for result in pool.map(codex_nb.data._tokenize_part, jobs):  # in file order
-                    if "error" in result: raise DataError(*result["error"])
-                    counts.append(result); bar.update(result["records"])
+            counts = []
+            for result in process_map(codex_nb.data._tokenize_part, jobs, num_proc, codex_nb.data._init_worker, (pickle.dumps(tokenizer),)):
+                if "error" in result: raise DataError(*result["error"])  # in file order: the first error a sequential read meets
+                counts.append(result); bar.update(result["records"])
         else: counts = [_tokenize_range(path, None, prefixes[0], tokenizer, max_length, schema, chunk_size, bar.update)]
     _join_parts(prefixes, directory, counts)
     for prefix in prefixes:
