@@ -16,6 +16,7 @@ from .registry import load_model
 from .lora import apply_lora, save_adapter
 from .data import (SPLITS, SplitPaths, build_manifest, check_tokenized, collate, humaneval_records, length_grouped_batches,
                            save_manifest, split_jsonl, token_nll, tokenize_jsonl, tokenizer_fingerprint, write_jsonl)
+from .packing import collate_packed, pack_examples
 from .safety import SafetyFilters, bypass_info
 from .tracking import Telemetry, finish_trackers, log_artifacts, make_trackers, plot_loss, probe_dependencies, read_metrics
 
@@ -23,7 +24,7 @@ from .tracking import Telemetry, finish_trackers, log_artifacts, make_trackers, 
 __all__ = ['split_key_for', 'prepare_data', 'package_versions', 'tokenizer_record', 'write_run_json', 'bypass_record',
            'checkpoint_step', 'incomplete_checkpoints', 'checkpoint_dirs', 'remove_incomplete_checkpoints',
            'resolve_resume', 'prune_checkpoints', 'completion_ce_sum', 'labelled_ce_sum', 'fast_output_layer',
-           'epoch_steps', 'RunResult', 'train']
+           'epoch_steps', 'EpochUnits', 'epoch_units', 'RunResult', 'train']
 
 # %% ../nbs/07_trainer.ipynb #b65c333b
 def _source_path(cfg:RunConfig, data_dir:Path) -> Path:
@@ -165,13 +166,14 @@ def completion_ce_sum(logits, # (batch, seq, vocab) model outputs
     return token_nll(logits, labels)[0].sum()
 
 def labelled_ce_sum(model, # A causal LM (plain, PEFT or DDP-wrapped)
-                    batch:dict, # input_ids, attention_mask, labels: (batch, seq) tensors
+                    batch:dict, # input_ids, labels and attention_mask or (packed) position_ids: (batch, seq) tensors
                     output_layer=None): # The model's output embedding (lm_head); None: compute every position's logits
     "Summed cross-entropy over labelled positions, projecting only those positions' hidden states through `output_layer`."
     import torch
-    if output_layer is None:
-        return completion_ce_sum(model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits, batch["labels"])
-    out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], output_hidden_states=True, logits_to_keep=1)
+    # a packed batch has position_ids and no attention mask: transformers reads the example boundaries from the positions
+    inputs = {k: batch[k] for k in ("input_ids", "attention_mask", "position_ids") if k in batch}
+    if output_layer is None: return completion_ce_sum(model(**inputs, use_cache=False).logits, batch["labels"])
+    out = model(**inputs, use_cache=False, output_hidden_states=True, logits_to_keep=1)
     labels = batch["labels"][:, 1:]
     keep = labels != -100
     logits = output_layer(out.hidden_states[-1][:, :-1][keep]).float()  # (labelled tokens, vocab)
@@ -194,11 +196,11 @@ def fast_output_layer(model):
     return layer if ok else None
 
 # %% ../nbs/07_trainer.ipynb #0bee8b24
-def epoch_steps(lengths:list[int], # Token count of each training example
-                step_size:int, # Examples per optimizer step: per-device batch x processes x accumulation steps
-                micro_size:int, # Examples per forward pass over all processes: per-device batch x processes
+def epoch_steps(lengths, # Token count of each training unit (example, or pack with `data.packing`)
+                step_size:int, # Units per optimizer step: per-device batch x processes x accumulation steps
+                micro_size:int, # Units per forward pass over all processes: per-device batch x processes
                 seed:int, epoch:int, num_processes:int=1) -> list[list[list[int]]]:
-    "One epoch's optimizer steps, each a list of micro-batches of example indices (length-grouped, seeded)."
+    "One epoch's optimizer steps, each a list of micro-batches of unit indices (length-grouped, seeded)."
     steps = []
     # windows of 50 batches sorted by length, as Hugging Face's group_by_length does: under 3% padding on HumanEval at batch 4
     for batch in length_grouped_batches(lengths, step_size, seed=seed, epoch=epoch, window=50):
@@ -206,6 +208,29 @@ def epoch_steps(lengths:list[int], # Token count of each training example
         micros = [m[:len(m) - len(m) % num_processes] for m in micros]  # every process gets an equal share
         if any(micros): steps.append([m for m in micros if m])
     return steps
+
+@dataclass
+class EpochUnits:
+    "What an epoch's batches are made of: single examples, or packs of examples (`data.packing`)."
+    packs: list|None  # Example indices of each pack; None: unit i is example i
+    lengths: object  # Tokens per unit (int64 array)
+    trained: object  # Trained tokens per unit (the loss is taken on these)
+
+    def batch(self, dataset, units:list[int], pad_token_id:int) -> dict:
+        "The collated tensors of `units` of `dataset`: padded examples, or packed rows."
+        if self.packs is None: return collate([dataset[i] for i in units], pad_token_id)
+        return collate_packed([[dataset[i] for i in self.packs[u]] for u in units], pad_token_id)
+
+def epoch_units(dataset, # A `TokenizedDataset` (lengths, trained_counts, indexing)
+                packing:bool, max_length:int, seed:int, epoch:int) -> EpochUnits:
+    "The units of one epoch: the examples themselves, or the seeded packs of `packing.pack_examples` (new ones each epoch)."
+    import numpy as np
+    if not packing: return EpochUnits(None, dataset.lengths, dataset.trained_counts)
+    packs = pack_examples(dataset.lengths, max_length, seed, epoch)
+    sizes = np.array([len(p) for p in packs], dtype=np.int64)
+    flat = np.fromiter((i for p in packs for i in p), dtype=np.int64, count=int(sizes.sum()))
+    per_pack = lambda values: np.add.reduceat(np.asarray(values, dtype=np.int64)[flat], np.cumsum(sizes) - sizes)
+    return EpochUnits(packs, per_pack(dataset.lengths), per_pack(dataset.trained_counts))
 
 # %% ../nbs/07_trainer.ipynb #94c8fa96
 @dataclass
@@ -387,8 +412,8 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
         info["data_counts"]["tokenized"] = dict(train=train_examples.counts, val=val_examples.counts)
         notice = check_tokenized(train_examples, tok.eos_token_id, cfg.data.max_dropped_fraction, what=str(splits.train))  # label audit
         if notice and main: warnings.warn(notice, CodexWarning, stacklevel=2)
-        lengths, label_counts = train_examples.lengths, train_examples.trained_counts  # arrays: tokens, and tokens the loss is taken on
-        steps_per_epoch = len(epoch_steps(lengths, step_size, micro_size, t.seed, 0, accelerator.num_processes))
+        units_of = lambda epoch: epoch_units(train_examples, cfg.data.packing, cfg.data.max_length, t.seed, epoch)  # examples or packs
+        steps_per_epoch = len(epoch_steps(units_of(0).lengths, step_size, micro_size, t.seed, 0, accelerator.num_processes))
         total_steps = t.max_steps or math.ceil(steps_per_epoch * t.num_epochs)
 
         params = [p for p in model.parameters() if p.requires_grad]
@@ -410,6 +435,7 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
         accelerator.register_load_state_pre_hook(load_hook)
 
         must_match = dict(model=cfg.model.name, train_sha256=manifests["train"]["sha256"], lora=cfg.lora.model_dump(mode="json"),
+                          packing=cfg.data.packing, max_length=cfg.data.max_length,
                           effective_batch_size=step_size, total_steps=total_steps)
         step, epoch, skip = 0, 0, 0
         if resume_dir is not None:
@@ -462,15 +488,16 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
         n_procs, rank = accelerator.num_processes, accelerator.process_index
         while step < total_steps:
             # every process builds the same steps; each takes its contiguous share of every micro-batch
-            steps = epoch_steps(lengths, step_size, micro_size, t.seed, epoch, n_procs)
+            units = units_of(epoch)
+            steps = epoch_steps(units.lengths, step_size, micro_size, t.seed, epoch, n_procs)
             for index in range(skip, len(steps)):
                 micro_batches = steps[index]
-                step_tokens = max(int(sum(label_counts[m].sum() for m in micro_batches)), 1)
-                real = int(sum(lengths[m].sum() for m in micro_batches))
-                processed = int(sum(lengths[m].max() * len(m) for m in micro_batches))  # positions incl. padding
+                step_tokens = max(int(sum(units.trained[m].sum() for m in micro_batches)), 1)
+                real = int(sum(units.lengths[m].sum() for m in micro_batches))
+                processed = int(sum(units.lengths[m].max() * len(m) for m in micro_batches))  # positions incl. padding
                 for j, micro in enumerate(micro_batches):
                     shard = micro[rank * len(micro) // n_procs:(rank + 1) * len(micro) // n_procs]
-                    batch = {k: v.to(accelerator.device) for k, v in collate([train_examples[i] for i in shard], tok.pad_token_id).items()}
+                    batch = {k: v.to(accelerator.device) for k, v in units.batch(train_examples, shard, tok.pad_token_id).items()}
                     last = j == len(micro_batches) - 1                       # gradients are synchronised once per step
                     with contextlib.nullcontext() if last else accelerator.no_sync(model):
                         ce_sum = labelled_ce_sum(model, batch, output_layer)   # forward; summed CE over this shard's completion tokens
