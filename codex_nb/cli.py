@@ -179,7 +179,7 @@ def split(input:Path=typer.Argument(..., help="JSONL file (plain or .gz)"),
           schema:Optional[str]=typer.Option(None, help="Check every record: prompt_completion, text or messages"),
           on_error:str=typer.Option("raise", help="raise: stop at the first bad line; skip: write bad lines to the rejects file"),
           rejects:Optional[Path]=typer.Option(None, help="Rejects file for --on-error skip (default OUT_DIR/rejects.jsonl)"),
-          workers:int=typer.Option(1, min=1, help="Processes for a large plain file (same output as 1; used only with --unsafe-no-redaction)"),
+          workers:int=typer.Option(1, min=1, help="Processes for a plain file of 8 MB or more (the same output as 1)"),
           safety_policy:Optional[Path]=typer.Option(None, help="Safety policy YAML to redact with (default: configs/safety/default.yaml, as train)"),
           unsafe_no_redaction:Optional[str]=typer.Option(None, metavar="REASON", help="Write the splits unredacted, giving the reason (recorded in each manifest)")):
     """Split a JSONL file deterministically (keyed hash, streaming) and write a manifest per split.

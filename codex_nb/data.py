@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from .core import DataError, atomic_write_text, cache_dir, sha256_file
+from .core import CodexError, DataError, SafetyError, atomic_write_text, cache_dir, sha256_file
 
 # %% auto #0
 __all__ = ['ON_ERROR', 'SCHEMAS', 'SCHEMA_HINTS', 'SPLITS', 'IGNORE_INDEX', 'TOKENIZED_FORMAT', 'ReadStats', 'rejects_path',
@@ -385,8 +385,9 @@ def split_jsonl(path, # Input JSONL (plain or .gz)
     tmp = {s: out_dir/f".{s}.jsonl.{tag}.tmp" for s in SPLITS}
     counts, stats = dict.fromkeys(SPLITS, 0) | {"dropped": 0}, ReadStats()
     try:
-        ranges = _line_ranges(path, workers) if workers > 1 and transform is None and not limit else []
-        if len(ranges) > 1: seen = _split_parallel(path, ranges, tmp, rejects, on_error, schema, key, bounds, prefix, counts, stats)
+        parallel = workers > 1 and not limit and (transform is None or hasattr(transform, "merge"))  # a transform that pickles
+        ranges = _line_ranges(path, workers) if parallel else []
+        if len(ranges) > 1: seen = _split_parallel(path, ranges, tmp, rejects, on_error, schema, key, bounds, prefix, counts, stats, transform)
         else:
             with contextlib.ExitStack() as stack:
                 files = {s: stack.enter_context(open(p, "wb")) for s, p in tmp.items()}
@@ -432,15 +433,16 @@ def _line_ranges(path, parts:int) -> list[tuple[int, int, int]]:
 # %% ../nbs/04_data.ipynb #571aadf1
 def _split_part(job:tuple) -> dict:
     "A worker of a parallel split: route one byte range of the file into part files. Returns counts, or the error met."
-    path, (start, end, first_line), parts, rejects, on_error, schema, key, bounds, prefix = job
+    path, (start, end, first_line), parts, rejects, on_error, schema, key, bounds, prefix, transform = job
     counts, stats = dict.fromkeys(SPLITS, 0) | {"dropped": 0}, ReadStats()
     try:
         with contextlib.ExitStack() as stack:
             files = {s: stack.enter_context(open(parts[s], "wb")) for s in SPLITS}
             records = _scan(path, on_error, rejects, stats, _split_check(schema, key), start, end, first_line, warn=False)
-            seen = _route(stack.enter_context(contextlib.closing(records)), files, bounds, prefix, key, counts)
-    except DataError as e: return dict(error=(e.message, e.hint))
-    return dict(counts=counts, seen=seen, lines=stats.lines, blank=stats.blank, rejected=stats.rejected)
+            seen = _route(stack.enter_context(contextlib.closing(records)), files, bounds, prefix, key, counts, transform)
+    except CodexError as e: return dict(error=(type(e).__name__, e.message, e.hint))
+    return dict(counts=counts, seen=seen, lines=stats.lines, blank=stats.blank, rejected=stats.rejected,
+                findings=getattr(transform, "findings", None))
 
 def _join(parts:list[Path], dest:Path):
     "Concatenate `parts` into `dest`, in order."
@@ -469,17 +471,20 @@ def process_map(fn, # A function of this package, found by module name in the wo
         with _main_hidden(): futures = [pool.submit(fn, job) for job in jobs]  # every worker starts here
         for future in futures: yield future.result()
 
-def _split_parallel(path, ranges, tmp:dict, rejects:Path, on_error, schema, key, bounds, prefix, counts:dict, stats:ReadStats) -> int:
+def _split_parallel(path, ranges, tmp:dict, rejects:Path, on_error, schema, key, bounds, prefix, counts:dict, stats:ReadStats,
+                    transform=None) -> int:
     "Split `ranges` of `path` in worker processes into the files `tmp`; fills `counts` and `stats`, returns records seen."
     import codex_nb.data
     parts = [{s: p.with_name(f"{p.name}.{i}") for s, p in tmp.items()} for i in range(len(ranges))]
     reject_parts = [rejects.with_name(f".{rejects.name}.{uuid.uuid4().hex}.{i}") for i in range(len(ranges))]
-    jobs = [(str(path), r, {s: str(p) for s, p in parts[i].items()}, str(reject_parts[i]), on_error, schema, key, bounds, prefix)
+    jobs = [(str(path), r, {s: str(p) for s, p in parts[i].items()}, str(reject_parts[i]), on_error, schema, key, bounds, prefix, transform)
             for i, r in enumerate(ranges)]
     try:
         results = list(process_map(codex_nb.data._split_part, jobs, len(jobs)))
         for r in results:  # file order: the first error a sequential read would meet
-            if "error" in r: raise DataError(*r["error"])
+            if "error" in r:
+                kind, message, hint = r["error"]
+                raise (SafetyError if kind == "SafetyError" else DataError)(message, hint=hint)
         for s in SPLITS: _join([p[s] for p in parts], tmp[s])
         if on_error == "skip":
             joined = rejects.with_name(f".{rejects.name}.{uuid.uuid4().hex}.tmp")
@@ -488,6 +493,7 @@ def _split_parallel(path, ranges, tmp:dict, rejects:Path, on_error, schema, key,
         for p in [*reject_parts, *(p for part in parts for p in part.values())]: Path(p).unlink(missing_ok=True)
     for r in results:
         for name, n in r["counts"].items(): counts[name] += n
+        if r["findings"]: transform.merge(r["findings"])
         stats.lines, stats.blank, stats.rejected = stats.lines + r["lines"], stats.blank + r["blank"], stats.rejected + r["rejected"]
     stats.records, stats.rejects = sum(r["seen"] for r in results), rejects if on_error == "skip" else None
     if stats.rejected: warnings.warn(f"{path}: skipped {stats.rejected} bad line(s), written to {rejects}", stacklevel=3)

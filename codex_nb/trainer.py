@@ -14,7 +14,7 @@ from .core import CheckpointError, CodexWarning, ConfigError, DataError, atomic_
 from .config import RunConfig, check_hardware, config_hash, load_config, save_config
 from .registry import load_model
 from .lora import apply_lora, save_adapter
-from .data import (SPLITS, SplitPaths, build_manifest, check_tokenized, collate, humaneval_records, length_grouped_batches,
+from .data import (SPLITS, SplitPaths, available_cores, build_manifest, check_tokenized, collate, humaneval_records, length_grouped_batches,
                            save_manifest, split_jsonl, token_nll, tokenize_jsonl, tokenizer_fingerprint, write_jsonl)
 from .packing import collate_packed, pack_examples
 from .safety import SafetyFilters, bypass_info
@@ -47,7 +47,8 @@ def prepare_data(cfg:RunConfig, # The run's config (data.*, safety.*)
     with warnings.catch_warnings():  # the count of rejected lines is reported in run.json instead
         warnings.simplefilter("ignore")
         splits = split_jsonl(source, data_dir, cfg.data.split_ratios, cfg.data.split_seed, split_key_for(cfg), transform=redact,
-                             limit=cfg.data.limit, schema=cfg.data.schema_, on_error=cfg.data.on_error)
+                             limit=cfg.data.limit, schema=cfg.data.schema_, on_error=cfg.data.on_error,
+                             workers=cfg.data.num_proc or available_cores())  # a file of 8 MB or more is split in parallel
     if not sum(splits.counts[s] for s in SPLITS):
         c = splits.counts
         raise DataError(f"{source}: no records to train on ({c.get('blank', 0)} blank lines, {c.get('rejected', 0)} rejected, "

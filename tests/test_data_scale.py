@@ -85,3 +85,18 @@ def test_train_records_tokenized_counts(smoke_run):
     assert train["records"] == info["data"]["train"]["records"] and train["examples"] + sum(train["dropped"].values()) == train["records"]
     # smoke data: max_length 128 cuts all 32 HumanEval examples, and 20 of them lose their EOS
     assert (train["examples"], train["truncated"], train["eos_trained"]) == (32, 32, 12)
+
+def test_parallel_split_redacts_like_the_serial_one(tmp_path):
+    "Redaction travels to the workers of a parallel split: the same files and the same findings as one process."
+    from codex_nb.data import split_jsonl
+    from codex_nb.safety import SafetyFilters
+    rows = [{"prompt": f"ticket {i}: mail user{i}@example.com" if i % 7 == 0 else f"ticket {i}", "completion": "x" * 2000} for i in range(4500)]
+    src = write_jsonl(rows, tmp_path/"tickets.jsonl")
+    assert src.stat().st_size >= 8 << 20
+    out = {}
+    for workers in (1, 3):
+        redactor, findings = SafetyFilters().record_transform(str(src))
+        split_jsonl(src, tmp_path/f"w{workers}", workers=workers, transform=redactor)
+        out[workers] = ([(tmp_path/f"w{workers}"/f"{s}.jsonl").read_bytes() for s in ("train", "val", "test")], dict(findings))
+    assert out[1] == out[3] and out[1][1] == {"email": 643}
+    assert b"@example.com" not in b"".join(out[3][0])
