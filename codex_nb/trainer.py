@@ -21,10 +21,10 @@ from .safety import SafetyFilters, bypass_info
 from .tracking import Telemetry, finish_trackers, log_artifacts, make_trackers, plot_loss, probe_dependencies, read_metrics
 
 # %% auto #0
-__all__ = ['split_key_for', 'prepare_data', 'package_versions', 'tokenizer_record', 'write_run_json', 'bypass_record',
-           'checkpoint_step', 'incomplete_checkpoints', 'checkpoint_dirs', 'remove_incomplete_checkpoints',
-           'resolve_resume', 'prune_checkpoints', 'completion_ce_sum', 'labelled_ce_sum', 'fast_output_layer',
-           'epoch_steps', 'EpochUnits', 'epoch_units', 'RunResult', 'train']
+__all__ = ['split_key_for', 'prepare_data', 'data_summary', 'package_versions', 'tokenizer_record', 'write_run_json',
+           'bypass_record', 'checkpoint_step', 'incomplete_checkpoints', 'checkpoint_dirs',
+           'remove_incomplete_checkpoints', 'resolve_resume', 'prune_checkpoints', 'completion_ce_sum',
+           'labelled_ce_sum', 'fast_output_layer', 'epoch_steps', 'EpochUnits', 'epoch_units', 'RunResult', 'train']
 
 # %% ../nbs/07_trainer.ipynb #b65c333b
 def _source_path(cfg:RunConfig, data_dir:Path) -> Path:
@@ -60,6 +60,26 @@ def prepare_data(cfg:RunConfig, # The run's config (data.*, safety.*)
             source=str(source), ratios=cfg.data.split_ratios, seed=cfg.data.split_seed, key=split_key_for(cfg), split=s)))
     splits.counts["findings"] = findings
     return splits
+
+# %% ../nbs/07_trainer.ipynb #652e39b2
+def data_summary(counts:dict, # `SplitPaths.counts` from `prepare_data`: records per split, total, blank, rejected, dropped, findings
+                 tokenized:dict|None=None, # Per split name, a `TokenizedDataset.counts`
+                 max_length:int|None=None, # `data.max_length`, named in the lines about truncation
+                 redacted:bool=True, # Whether the safety policy ran (False: the recorded bypass)
+                 rejects:str|None=None) -> str: # Where the rejected lines were written
+    "A few lines saying what happened to the data: records per split, skipped lines, redactions by kind, truncation."
+    c = counts
+    skipped = (f"{c.get('blank', 0)} blank lines skipped, {c.get('rejected', 0)} rejected" + (f" (see {rejects})" if c.get("rejected") and rejects else "")
+               + f", {c.get('dropped', 0)} dropped by the safety policy")
+    lines = [f"data: {c['total']} records: train {c['train']}, val {c['val']}, test {c['test']} ({skipped})"]
+    findings = c.get("findings") or {}
+    lines.append("redacted: " + (", ".join(f"{n} {kind}" for kind, n in sorted(findings.items())) or "nothing found") if redacted
+                 else "redacted: nothing (safety bypassed, recorded in run.json)")
+    for split, t in (tokenized or {}).items():
+        dropped = sum(t["dropped"].values())
+        lines.append(f"tokens ({split}): {t['examples']} examples, {t['tokens']:,} tokens, {t['trained_tokens']:,} trained; "
+                     f"{t['truncated']} cut at max_length={max_length} (longest {t['longest']}), {dropped} dropped")
+    return "\n".join(lines)
 
 # %% ../nbs/07_trainer.ipynb #dcaf0b19
 def package_versions() -> dict:
@@ -411,8 +431,12 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
                                                            num_proc=cfg.data.num_proc, progress=progress and main)
                                             for name in ("train", "val"))  # memory-mapped, cached by content
         info["data_counts"]["tokenized"] = dict(train=train_examples.counts, val=val_examples.counts)
+        if progress and main:
+            accelerator.print(data_summary(splits.counts, info["data_counts"]["tokenized"], cfg.data.max_length, cfg.safety.enabled,
+                                           info["data_counts"].get("rejects_file") and str(run_dir/info["data_counts"]["rejects_file"])))
         notice = check_tokenized(train_examples, tok.eos_token_id, cfg.data.max_dropped_fraction, what=str(splits.train))  # label audit
-        if notice and main: warnings.warn(notice, CodexWarning, stacklevel=2)
+        dropped = sum(train_examples.counts["dropped"].values())  # the summary above already counts what was only cut
+        if notice and main and (dropped or not progress): warnings.warn(notice, CodexWarning, stacklevel=2)
         units_of = lambda epoch: epoch_units(train_examples, cfg.data.packing, cfg.data.max_length, t.seed, epoch)  # examples or packs
         steps_per_epoch = len(epoch_steps(units_of(0).lengths, step_size, micro_size, t.seed, 0, accelerator.num_processes))
         total_steps = t.max_steps or math.ceil(steps_per_epoch * t.num_epochs)
