@@ -14,15 +14,15 @@ from .core import CodexError, CodexWarning, ConfigError, quiet_libraries
 
 # %% auto #0
 __all__ = ['app', 'data_app', 'DOCTOR_PACKAGES', 'BATCH_COLUMNS', 'main', 'train', 'evaluate', 'generate', 'validate', 'split',
-           'manifest', 'data_humaneval', 'models', 'doctor_report', 'bypassed_runs', 'doctor', 'report', 'grid_points',
-           'run_batch', 'result_metrics', 'plot_comparison', 'batch']
+           'manifest', 'data_humaneval', 'render_example', 'data_inspect', 'models', 'doctor_report', 'bypassed_runs',
+           'doctor', 'report', 'grid_points', 'run_batch', 'result_metrics', 'plot_comparison', 'batch']
 
 # %% ../nbs/10_cli.ipynb #08e9598a
 app = typer.Typer(name="codex-nb", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]},
                   help="Offline LoRA fine-tuning and evaluation of causal language models.\n\n"
                        "Quick start: codex-nb data humaneval he.jsonl ; codex-nb train training=smoke ; codex-nb evaluate runs/demo")
-data_app = typer.Typer(no_args_is_help=True, help="Write a shipped dataset as prompt/completion JSONL.")
+data_app = typer.Typer(no_args_is_help=True, help="Shipped datasets, and what your data looks like to the trainer.")
 app.add_typer(data_app, name="data")
 
 def _examples(*lines:str) -> str:
@@ -249,6 +249,48 @@ def data_humaneval(out:Path=typer.Argument(..., help="Output JSONL file"),
     records = humaneval_records()
     write_jsonl(records, out)
     typer.echo(f"wrote {len(records)} records to {out}")
+
+def render_example(tokenizer, example:dict, max_tokens:int=400):
+    "A tokenized example as rich `Text`: trained tokens bold green, the rest dim; cut after `max_tokens` tokens."
+    from rich.text import Text
+    ids, labels = list(example["input_ids"][:max_tokens]), list(example["labels"][:max_tokens])
+    trained = [i > 0 and l != -100 for i, l in enumerate(labels)]  # position 0 is never scored
+    text, start = Text(), 0
+    for end in range(1, len(ids) + 1):
+        if end == len(ids) or trained[end] != trained[start]:
+            text.append(tokenizer.decode(ids[start:end]), style="bold green" if trained[start] else "dim")
+            start = end
+    if len(example["input_ids"]) > max_tokens: text.append(f" ... ({len(example['input_ids']) - max_tokens} more tokens)", style="italic")
+    return text
+
+@data_app.command("inspect", epilog=_examples("codex-nb data inspect data.jsonl", "codex-nb data inspect data.jsonl data.max_length=64 --examples 1",
+                                              "codex-nb data inspect examples/custom_data/data.jsonl data.split_key=task_id model=tiny-llama"))
+def data_inspect(file:Path=typer.Argument(..., help="A JSONL file of records, as data.path would name it"),
+                 overrides:Optional[list[str]]=typer.Argument(None, help="Hydra overrides, as for train (model=..., data.max_length=..., data.schema=...)"),
+                 examples:int=typer.Option(3, min=0, help="Tokenized training examples to show"),
+                 max_tokens:int=typer.Option(400, min=1, help="Tokens shown of each example")):
+    """Show how FILE would be trained on: the data summary train prints, a few tokenized examples with the trained
+    tokens highlighted (bold green), and the label audit. Exits 2 when the audit would stop the run."""
+    import tempfile
+    from rich.console import Console
+    from codex_nb.config import load_config, quote
+    from codex_nb.registry import load_tokenizer
+    from codex_nb.trainer import inspect_data
+    cfg = load_config(list(overrides or []) + [f"data.path={quote(str(file))}"])
+    tok = load_tokenizer(cfg.model.path or cfg.model.name)
+    console = Console(highlight=False, soft_wrap=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        report = inspect_data(cfg, scratch, tok, progress=True)
+        train = report.tokenized["train"]
+        for n, i in enumerate(range(min(examples, len(train)))):
+            x = train[i]
+            console.rule(f"train example {n + 1} of {len(train)}: {len(x['input_ids'])} tokens, {int(train.trained_counts[i])} trained")
+            console.print(render_example(tok, x, max_tokens))
+    console.rule()
+    typer.echo(report.summary)
+    if report.notice: typer.echo(f"note: {report.notice}")
+    if report.problem: raise CodexError(f"label audit: {report.problem}")
+    typer.echo("label audit: ok")
 
 # %% ../nbs/10_cli.ipynb #0319dc5b
 @app.command(epilog=_examples("codex-nb models", "codex-nb models --json"))

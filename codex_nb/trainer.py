@@ -21,8 +21,8 @@ from .safety import SafetyFilters, bypass_info
 from .tracking import Telemetry, finish_trackers, log_artifacts, make_trackers, plot_loss, probe_dependencies, read_metrics
 
 # %% auto #0
-__all__ = ['split_key_for', 'prepare_data', 'data_summary', 'package_versions', 'tokenizer_record', 'write_run_json',
-           'bypass_record', 'checkpoint_step', 'incomplete_checkpoints', 'checkpoint_dirs',
+__all__ = ['split_key_for', 'prepare_data', 'data_summary', 'DataReport', 'inspect_data', 'package_versions', 'tokenizer_record',
+           'write_run_json', 'bypass_record', 'checkpoint_step', 'incomplete_checkpoints', 'checkpoint_dirs',
            'remove_incomplete_checkpoints', 'resolve_resume', 'prune_checkpoints', 'completion_ce_sum',
            'labelled_ce_sum', 'fast_output_layer', 'epoch_steps', 'EpochUnits', 'epoch_units', 'RunResult', 'train']
 
@@ -80,6 +80,34 @@ def data_summary(counts:dict, # `SplitPaths.counts` from `prepare_data`: records
         lines.append(f"tokens ({split}): {t['examples']} examples, {t['tokens']:,} tokens, {t['trained_tokens']:,} trained; "
                      f"{t['truncated']} cut at max_length={max_length} (longest {t['longest']}), {dropped} dropped")
     return "\n".join(lines)
+
+# %% ../nbs/07_trainer.ipynb #2f67e3b2
+@dataclass
+class DataReport:
+    "What `inspect_data` found: the split files, their tokenized stores, the summary lines and the audit's verdict."
+    splits: SplitPaths
+    tokenized: dict  # split name -> TokenizedDataset (train, val)
+    summary: str
+    notice: str|None = None  # What the audit lets through but a user should know
+    problem: str|None = None  # The audit's refusal: the run would stop here
+
+def inspect_data(cfg:RunConfig, # A config: data.*, safety.*, model (for its tokenizer)
+                 directory, # Where the split files go (a scratch directory)
+                 tokenizer=None, # The model's tokenizer; None: `registry.load_tokenizer(cfg.model)`
+                 progress:bool=False) -> DataReport:
+    "Split, redact and tokenize `cfg`'s data as `train` would, and audit the labels; raises `CodexError` for bad input."
+    from codex_nb.registry import load_tokenizer
+    filters = SafetyFilters.from_policy(cfg.safety.policy, source="safety.policy") if cfg.safety.enabled else None
+    splits = prepare_data(cfg, directory, filters)
+    tok = tokenizer if tokenizer is not None else load_tokenizer(cfg.model.path or cfg.model.name)
+    stores = {s: tokenize_jsonl(splits[s], tok, cfg.data.max_length, schema=cfg.data.schema_, num_proc=cfg.data.num_proc,
+                                progress=progress) for s in ("train", "val")}
+    rejects = Path(directory)/"rejects.jsonl"
+    summary = data_summary(splits.counts, {s: d.counts for s, d in stores.items()}, cfg.data.max_length, cfg.safety.enabled,
+                           str(rejects) if rejects.exists() else None)
+    what = f"{cfg.data.path or cfg.data.dataset} (its train split)"
+    try: return DataReport(splits, stores, summary, check_tokenized(stores["train"], tok.eos_token_id, cfg.data.max_dropped_fraction, what))
+    except DataError as e: return DataReport(splits, stores, summary, problem=str(e))
 
 # %% ../nbs/07_trainer.ipynb #dcaf0b19
 def package_versions() -> dict:

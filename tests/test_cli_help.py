@@ -25,7 +25,7 @@ def examples(cmd) -> list[list[str]]:
 
 COMMANDS = leaf_commands()
 # the order the examples run in: each may use what an earlier one wrote (data.jsonl, runs/demo, runs/smoke)
-ORDER = [("data", "humaneval"), ("train",), ("validate",), ("split",), ("manifest",), ("evaluate",), ("generate",),
+ORDER = [("data", "humaneval"), ("data", "inspect"), ("train",), ("validate",), ("split",), ("manifest",), ("evaluate",), ("generate",),
          ("report",), ("models",), ("doctor",), ("batch",)]
 
 def test_every_subcommand_is_documented():

@@ -100,3 +100,15 @@ def test_parallel_split_redacts_like_the_serial_one(tmp_path):
         out[workers] = ([(tmp_path/f"w{workers}"/f"{s}.jsonl").read_bytes() for s in ("train", "val", "test")], dict(findings))
     assert out[1] == out[3] and out[1][1] == {"email": 643}
     assert b"@example.com" not in b"".join(out[3][0])
+
+def test_data_inspect_shows_examples_summary_and_audit(tmp_path):
+    from conftest import assert_clean_error, run_cli
+    data = write_jsonl(humaneval_records()[:30], tmp_path/"he.jsonl")
+    ok = run_cli("data", "inspect", data, "model=tiny-llama", "data.max_length=128", "--examples", "1", "--max-tokens", "40")
+    assert ok.returncode == 0, ok.stderr
+    assert "train example 1 of 23: 128 tokens" in ok.stdout and "... (88 more tokens)" in ok.stdout
+    assert "data: 30 records: train 23, val 3, test 4" in ok.stdout and "23 cut at max_length=128" in ok.stdout
+    assert ok.stdout.rstrip().endswith("label audit: ok")
+    bad = run_cli("data", "inspect", data, "model=tiny-llama", "data.max_length=20", "--examples", "0")
+    assert_clean_error(bad, "label audit:", "the EOS token (id 256) is never trained", "(its train split)")
+    assert "tokens (train): 23 examples" in bad.stdout  # the summary comes first, then the refusal
