@@ -293,15 +293,16 @@ class RunResult:
     splits: SplitPaths|None = None
     resumed_from: str|None = None
 
-def _val_loss(model, accelerator, examples, pad_token_id, batch_size, output_layer=None) -> float|None:
-    "Mean cross-entropy per completion token over `examples` (token-weighted), on the main process's unwrapped model."
+def _val_loss(model, accelerator, examples, pad_token_id, batch_size, output_layer=None, limit:int|None=None) -> float|None:
+    "Mean cross-entropy per completion token over the first `limit` of `examples` (token-weighted), on the unwrapped model."
     import torch
     if not examples: return None
+    n = len(examples) if limit is None else min(limit, len(examples))
     model = accelerator.unwrap_model(model)
     model.eval(); total, count = 0.0, 0
     with torch.no_grad():
-        for i in range(0, len(examples), batch_size):
-            chunk = [examples[j] for j in range(i, min(i + batch_size, len(examples)))]
+        for i in range(0, n, batch_size):
+            chunk = [examples[j] for j in range(i, min(i + batch_size, n))]
             batch = {k: v.to(accelerator.device) for k, v in collate(chunk, pad_token_id).items()}
             total += labelled_ce_sum(model, batch, output_layer).item()
             count += (batch["labels"][:, 1:] != -100).sum().item()
@@ -573,7 +574,7 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
                 bar.update(1); bar.set_postfix(loss=f"{losses[-1]:.4f}")
                 window_loss = 0.0
                 if t.eval_every and step % t.eval_every == 0 and main:    # evaluate
-                    val_loss, val_step = _val_loss(model, accelerator, val_examples, tok.pad_token_id, t.per_device_train_batch_size, output_layer), step
+                    val_loss, val_step = _val_loss(model, accelerator, val_examples, tok.pad_token_id, t.per_device_train_batch_size, output_layer, t.eval_max_examples), step
                     if val_loss is not None: write({"val_loss": round(val_loss, 6)}, step)
                 if (t.save_every and step % t.save_every == 0) or step == total_steps:
                     save_checkpoint(step, epoch, index + 1, val_loss if val_step == step else None)  # checkpoint
@@ -586,7 +587,7 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
 
         if main:
             if val_loss is None or (t.eval_every and step % t.eval_every):
-                val_loss = _val_loss(model, accelerator, val_examples, tok.pad_token_id, t.per_device_train_batch_size, output_layer)
+                val_loss = _val_loss(model, accelerator, val_examples, tok.pad_token_id, t.per_device_train_batch_size, output_layer, t.eval_max_examples)
                 if val_loss is not None: write({"val_loss": round(val_loss, 6)}, step)
             unwrapped = accelerator.unwrap_model(model)
             save_adapter(unwrapped, run_dir/"adapter")
