@@ -9,7 +9,7 @@ the workers it waited for; wall time from the parent, so start-up and imports co
 - train: `codex-nb train data.path=FILE training.max_steps=10` with SmolLM2, cold (an empty tokenized cache; the
   converted model is already cached, a one-time step of installation) and warm (the same data again). Time to the
   first optimizer step is the time of metrics.ndjson's step-1 record minus the start of the process; the peak RSS at
-  that step is the process's VmHWM read from /proc when the record appears. Validation loss is on 1000 examples.
+  that step is the process's VmHWM read from /proc when the record appears. The final validation loss is on 100 examples.
 
 Load average is recorded before and after: numbers taken on a busy machine are not comparable.
 
@@ -109,7 +109,8 @@ def train_run(data:Path, out:Path, cache:Path, run_name:str, steps:int=10, timeo
     "`codex-nb train` on `data`: time and peak RSS at the first optimizer step, total wall time, and its summary."
     env = {**os.environ, "CODEX_NB_CACHE": str(cache), "OMP_NUM_THREADS": str(os.cpu_count())}
     args = [sys.executable, "-m", "codex_nb.cli", "train", f"data.path={data}", f"training.max_steps={steps}", "training.warmup_steps=1",
-            "training.save_every=null", "training.eval_every=null", f"output_dir={out}", f"run_name={run_name}"]
+            "training.save_every=null", "training.eval_every=null", "training.eval_max_examples=100", f"output_dir={out}",
+            f"run_name={run_name}"]
     start, wall0 = time.perf_counter(), time.time()
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     metrics, first, rss_first, rss_peak = out/run_name/"metrics.ndjson", None, None, None

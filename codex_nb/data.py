@@ -893,7 +893,7 @@ def available_cores() -> int:
 def build_tokenized_store(path, # A JSONL file; every record is checked against `schema`
                           directory, # The store's directory, created (its parent must exist)
                           tokenizer, max_length:int=512, schema:str="prompt_completion",
-                          num_proc:int|None=None, # Worker processes for a file of 8 MB or more; None: `available_cores()`
+                          num_proc:int|None=None, # Worker processes for a chat file of 8 MB or more; None: `available_cores()`
                           chunk_size:int=1000, # Records per batched tokenizer call
                           progress:bool=False) -> TokenizedDataset: # Show a progress bar (records)
     "Tokenize `path` into a `TokenizedDataset` at `directory` (see above). Raises `DataError` naming file:line."
@@ -901,7 +901,9 @@ def build_tokenized_store(path, # A JSONL file; every record is checked against 
     from tqdm.auto import tqdm
     directory = Path(directory); directory.mkdir()
     num_proc = available_cores() if num_proc is None else num_proc
-    ranges = _line_ranges(path, 4 * num_proc) if num_proc > 1 else []  # [] below 8 MB: starting workers costs more
+    # processes pay off where Python does the work (chat templates); the Rust tokenizer already uses every core for
+    # the other schemas, and below 8 MB starting workers costs more than it saves (_line_ranges returns [])
+    ranges = _line_ranges(path, 4 * num_proc) if num_proc > 1 and schema == "messages" else []
     prefixes = [directory/f"part{i:05d}" for i in range(max(len(ranges), 1))]
     total = None
     if progress:  # lines, counted at disk speed: the bar's total (blank lines included)

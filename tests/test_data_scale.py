@@ -33,14 +33,18 @@ def test_two_assistant_turns_are_both_trained(smollm2_tokenizer):
     assert trained == "4<|im_end|>\n6, natürlich.<|im_end|>\n"
 
 def test_store_is_byte_identical_across_processes_and_chunk_sizes(tmp_path):
-    tok, he = byte_tokenizer(), humaneval_records()
-    big = write_jsonl([dict(r, prompt=r["prompt"] * 4) for r in he] * 19, tmp_path/"big.jsonl")  # 3,116 records, 8.5 MB
+    "Chats (the schema tokenized in worker processes): 1 process or 3, any chunk size, the same bytes."
+    tok = byte_tokenizer()
+    tok.chat_template = "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}</s>{% endfor %}"
+    he = humaneval_records()
+    chats = [{"messages": [{"role": "user", "content": r["prompt"]}, {"role": "assistant", "content": r["completion"]}]} for r in he]
+    big = write_jsonl(chats * 70, tmp_path/"big.jsonl")  # 11,480 records, 8.6 MB
     assert big.stat().st_size >= 8 << 20
-    one = build_tokenized_store(big, tmp_path/"one", tok, 256, num_proc=1, chunk_size=1000)
-    three = build_tokenized_store(big, tmp_path/"three", tok, 256, num_proc=3, chunk_size=7)
+    one = build_tokenized_store(big, tmp_path/"one", tok, 256, "messages", num_proc=1, chunk_size=1000)
+    three = build_tokenized_store(big, tmp_path/"three", tok, 256, "messages", num_proc=3, chunk_size=7)
     for name in ("input_ids.i32", "labels.i32", "offsets.i64", "trained.i32", "records.i64"):
         assert (tmp_path/"one"/name).read_bytes() == (tmp_path/"three"/name).read_bytes(), name
-    assert one.counts == three.counts and one.counts["records"] == 3116 and one.counts["truncated"] == 3116
+    assert one.counts == three.counts and one.counts["records"] == 11480
     assert not list(tmp_path.glob("three/part*"))  # the parts are joined and removed
 
 def test_store_reads_memory_mapped_arrays(tmp_path):
