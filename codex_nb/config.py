@@ -42,7 +42,7 @@ class DataConfig(_Part):
     split_key: str|None = "auto"  # Field whose value decides the split (records sharing it stay together); auto: task_id for HumanEval, else the whole record
     max_length: int = Field(512, gt=8)  # Tokens per example, prompt + completion + EOS; longer ones are truncated
     limit: int|None = Field(None, gt=0)  # Use only the first `limit` records (smoke runs)
-    num_proc: int|None = Field(None, gt=0)  # Processes that tokenize a file of 8 MB or more; null: the cores available
+    num_proc: int|None = Field(None, gt=0)  # Processes that split and redact a file of 8 MB or more and tokenize a chat file; null: all cores
     max_dropped_fraction: float = Field(0.01, ge=0, le=1)  # Fail when more examples than this lose every trained token to max_length
     packing: bool = False  # Pack several examples into each max_length row (attention and positions kept per example)
 
