@@ -439,7 +439,8 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
         write_run_json(run_dir, info, filters)
     accelerator.wait_for_everyone()
     if not main: splits = SplitPaths(*(run_dir/"data"/f"{s}.jsonl" for s in SPLITS))
-    manifests = {s: json.loads((run_dir/"data"/f"{s}.jsonl.manifest.json").read_text()) for s in SPLITS}
+    manifests = {s: {k: v for k, v in json.loads((run_dir/"data"/f"{s}.jsonl.manifest.json").read_text()).items() if k != "offsets"}
+                 for s in SPLITS}  # a record's byte offsets: a million ints at scale, not needed here
     info["data"] = {s: dict(path=f"data/{s}.jsonl", sha256=m["sha256"], records=m["records"]) for s, m in manifests.items()}
     info["safety"]["findings"] = splits.counts.get("findings", {})
     info["data_counts"] = {k: splits.counts.get(k, 0) for k in ("total", "blank", "rejected", "dropped")}
