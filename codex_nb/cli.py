@@ -59,28 +59,57 @@ def main(argv:list[str]|None=None):
         sys.exit(1)
 
 # %% ../nbs/10_cli.ipynb #cdef4980
+def _train_config(args:list[str], config_name:str, resume_from:str|None, extra:list[str]):
+    "The config `codex-nb train` runs: from a YAML file, a run directory (its own config.yaml) or the tree, plus overrides."
+    from codex_nb.config import load_config, load_run_config
+    first = args[0] if args and "=" not in args[0] else None
+    overrides = (args[1:] if first else args) + extra
+    if first is not None:
+        path = Path(first)
+        if path.is_dir():  # a run directory: resume it with its own settings
+            return load_run_config(path, overrides + [f"training.resume_from={resume_from or 'latest'}"])
+        if path.suffix in (".yaml", ".yml") or path.is_file():
+            return load_config(overrides + ([f"training.resume_from={resume_from}"] if resume_from else []), config_name, config_file=path)
+        raise ConfigError(f"{first!r} is neither a config file, a run directory nor an override (key=value)",
+                          hint="give my_run.yaml, runs/NAME, or overrides such as training.max_steps=20")
+    cfg = load_config(overrides + ([f"training.resume_from={resume_from}"] if resume_from else []), config_name)
+    if resume_from and (cfg.run_dir/"config.yaml").is_file():  # `run_name=demo --resume-from latest`: the run's own settings
+        return load_run_config(cfg.run_dir, [o for o in overrides if o.split("=")[0] not in ("run_name", "output_dir")]
+                               + [f"training.resume_from={resume_from}"])
+    return cfg
+
 @app.command(epilog=_examples("codex-nb train", "codex-nb train model=tiny-llama training=smoke lora.r=16 output_dir=experiments run_name=try1",
-                              "codex-nb train --config-name smoke", "codex-nb train run_name=demo --resume-from latest  # continue an interrupted run"))
-def train(overrides:Optional[list[str]]=typer.Argument(None, help="Hydra overrides: group=option (training=smoke) or key=value (lora.r=16)"),
+                              "codex-nb train --config-name smoke", "codex-nb train examples/my_run.yaml training.max_steps=10  # your own config file",
+                              "codex-nb train runs/demo  # continue a stopped run with its own settings (--resume-from latest)",
+                              "codex-nb train run_name=demo --resume-from latest  # the same, by name"))
+def train(args:Optional[list[str]]=typer.Argument(None, help="First, optionally: your YAML config file (on top of configs/) or a run directory to resume; then Hydra overrides: group=option (training=smoke) or key=value (lora.r=16)"),
           config_name:str=typer.Option("config", help="Top-level config in configs/ (config, smoke)"),
           resume_from:Optional[str]=typer.Option(None, help="Checkpoint to resume from: a path, a step_NNNNNN name, or 'latest'"),
           unsafe_no_redaction:Optional[str]=typer.Option(None, metavar="REASON", help="Turn secret/PII redaction off, giving the reason (recorded in run.json and the log)")):
-    "Fine-tune a model with LoRA; writes runs/<run_name>/ (adapter, checkpoints, metrics, run.json)."
-    from codex_nb.config import load_config
+    """Fine-tune a model with LoRA; writes runs/<run_name>/ (adapter, checkpoints, metrics, run.json).
+
+    Ctrl-C (or SIGTERM) finishes the optimizer step under way, saves a checkpoint and prints the command that continues
+    the run; a second Ctrl-C stops at once."""
     from codex_nb.trainer import train as run_training
-    overrides = list(overrides or []) + ([f"training.resume_from={resume_from}"] if resume_from else [])
+    extra = []
     if unsafe_no_redaction is not None:
         if not unsafe_no_redaction.strip(): raise ConfigError("--unsafe-no-redaction needs a reason", hint="e.g. --unsafe-no-redaction 'synthetic data, no secrets'")
-        overrides += ["safety.enabled=false", "safety.bypass_reason=" + json.dumps(unsafe_no_redaction)]
-    cfg = load_config(overrides, config_name)
-    result = run_training(cfg)
+        extra = ["safety.enabled=false", "safety.bypass_reason=" + json.dumps(unsafe_no_redaction)]
+    cfg = _train_config(list(args or []), config_name, resume_from, extra)
+    from codex_nb.trainer import TrainingInterrupted
+    try: result = run_training(cfg)
+    except TrainingInterrupted as e:  # Ctrl-C or SIGTERM: stopped after a step, with a checkpoint
+        from accelerate import PartialState
+        if PartialState().is_main_process: _echo_err(f"interrupted at step {e.step}: checkpoint saved in {e.checkpoint}\n  continue with: codex-nb train {e.run_dir} --resume-from latest")
+        raise typer.Exit(130) from None
     from accelerate import PartialState
     if not PartialState().is_main_process: return  # under torchrun / accelerate launch, one summary
     losses = result.losses
     if losses: typer.echo(f"trained {len(losses)} steps (step {result.steps - len(losses) + 1} to {result.steps}); loss {losses[0]:.4f} -> {losses[-1]:.4f}"
                           if result.resumed_from else f"trained {result.steps} steps; loss {losses[0]:.4f} -> {losses[-1]:.4f}")
     else: typer.echo(f"nothing left to train: the run had finished its {result.steps} steps")
-    if result.val_loss is not None: typer.echo(f"val loss {result.val_loss:.4f}")
+    if result.val_loss is not None:
+        typer.echo(f"val loss {result.val_loss_start:.4f} -> {result.val_loss:.4f}" if result.val_loss_start is not None else f"val loss {result.val_loss:.4f}")
     typer.echo(f"adapter: {result.adapter_dir}\nrun: {result.run_dir}")
 
 # %% ../nbs/10_cli.ipynb #0ea13bcf

@@ -15,7 +15,7 @@ from .core import DTYPES, ModelError, atomic_dir, cache_dir, offline, resolve_de
 # %% auto #0
 __all__ = ['TINY_LLAMA', 'TINY_GPT2', 'REGISTRY', 'CHATML_TEMPLATE', 'ModelSpec', 'get_spec', 'locate', 'check_safetensors',
            'check_weights', 'verify_checksum', 'check_causal_lm', 'gguf_architecture', 'check_gguf', 'byte_tokenizer',
-           'converted_dir', 'prepare_tokenizer', 'load_model', 'load_tokenizer', 'list_models']
+           'converted_dir', 'prepare_tokenizer', 'load_model', 'load_tokenizer', 'is_converted', 'list_models']
 
 # %% ../nbs/02_registry.ipynb #f69aa317
 class ModelSpec(BaseModel):
@@ -408,6 +408,15 @@ def load_tokenizer(spec:ModelSpec|str="smollm2-135m-instruct" # A `ModelSpec`, o
                 raise ModelError(f"cannot load a tokenizer from {path}: {str(e).splitlines()[0]}",
                                  hint="check that the directory holds the tokenizer files (tokenizer.json or tokenizer.model)") from None
     return prepare_tokenizer(tok)
+
+def is_converted(spec:ModelSpec|str) -> bool:
+    "False when loading `spec` will first dequantize a GGUF file into the cache (a one-time wait worth announcing)."
+    try:
+        spec = get_spec(spec) if isinstance(spec, str) else spec
+        if spec.source not in ("package", "gguf"): return True
+        path = locate(spec)
+        return _usable(converted_dir(spec, path, spec.sha256 or sha256_file(path)))
+    except Exception: return True  # whatever is wrong, load_model will say it
 
 # %% ../nbs/02_registry.ipynb #c3bf85a5
 def list_models() -> list[dict]:

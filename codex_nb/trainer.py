@@ -6,13 +6,13 @@ Docs: https://codex-nb.github.io/codex-nb/trainer.html.md"""
 
 # %% ../nbs/07_trainer.ipynb #02500425
 from __future__ import annotations
-import contextlib, hashlib, json, math, os, platform, re, shutil, socket, time, warnings
+import contextlib, hashlib, json, math, os, platform, re, shutil, socket, sys, time, warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from .core import CheckpointError, CodexWarning, ConfigError, DataError, atomic_write_text, seed_everything
 from .config import RunConfig, check_hardware, config_hash, load_config, save_config
-from .registry import load_model
+from .registry import is_converted, load_model
 from .lora import apply_lora, save_adapter
 from .data import (SPLITS, SplitPaths, available_cores, build_manifest, check_tokenized, collate, humaneval_records, length_grouped_batches,
                            save_manifest, split_jsonl, token_nll, tokenize_jsonl, tokenizer_fingerprint, write_jsonl)
@@ -24,7 +24,8 @@ from .tracking import Telemetry, finish_trackers, log_artifacts, make_trackers, 
 __all__ = ['split_key_for', 'prepare_data', 'data_summary', 'DataReport', 'inspect_data', 'package_versions', 'tokenizer_record',
            'write_run_json', 'bypass_record', 'checkpoint_step', 'incomplete_checkpoints', 'checkpoint_dirs',
            'remove_incomplete_checkpoints', 'resolve_resume', 'prune_checkpoints', 'completion_ce_sum',
-           'labelled_ce_sum', 'fast_output_layer', 'epoch_steps', 'EpochUnits', 'epoch_units', 'RunResult', 'train']
+           'labelled_ce_sum', 'fast_output_layer', 'epoch_steps', 'EpochUnits', 'epoch_units', 'RunResult',
+           'TrainingInterrupted', 'train']
 
 # %% ../nbs/07_trainer.ipynb #b65c333b
 def _source_path(cfg:RunConfig, data_dir:Path) -> Path:
@@ -289,9 +290,52 @@ class RunResult:
     adapter_dir: Path
     steps: int  # Optimizer steps completed
     losses: list = field(default_factory=list)  # Training loss per optimizer step run in this call
-    val_loss: float|None = None
+    val_loss: float|None = None  # Validation loss at the end
+    val_loss_start: float|None = None  # Validation loss of the base model (a zero adapter) before the first step
     splits: SplitPaths|None = None
     resumed_from: str|None = None
+
+class TrainingInterrupted(KeyboardInterrupt):
+    "Ctrl-C (or SIGTERM) stopped a run after an optimizer step, with a checkpoint saved: what to tell the user."
+    def __init__(self, step:int, checkpoint:Path, run_dir:Path):
+        self.step, self.checkpoint, self.run_dir = step, checkpoint, run_dir
+        super().__init__(f"stopped at step {step}; checkpoint {checkpoint}")
+
+class _GracefulStop:
+    """While active, the first SIGINT or SIGTERM asks the loop to stop after the current optimizer step (it saves a
+    checkpoint first); a second one stops at once, as Ctrl-C always does. Only in the main thread, where signals land."""
+    def __init__(self, show:bool): self.requested, self.show, self.saved = False, show, {}
+    def __enter__(self):
+        import signal, threading
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM): self.saved[sig] = signal.signal(sig, self._handle)
+        return self
+    def _handle(self, signum, frame):
+        if self.requested: raise KeyboardInterrupt  # the second one: now
+        self.requested = True
+        if self.show: print("\nstopping after this optimizer step to save a checkpoint (Ctrl-C again stops at once)", file=sys.stderr, flush=True)
+    def __exit__(self, *exc):
+        import signal
+        for sig, handler in self.saved.items(): signal.signal(sig, handler)
+    def everywhere(self, accelerator) -> bool:
+        "True when any process was asked to stop (all processes must stop at the same step)."
+        if accelerator.num_processes == 1: return self.requested
+        import torch
+        return bool(accelerator.reduce(torch.tensor([int(self.requested)], device=accelerator.device), "sum").item())
+
+@contextlib.contextmanager
+def _phase(what:str, show:bool, after:float=1.0):
+    "Say what a step is doing once it has taken `after` seconds, and then how long it took (when `show`); quick ones stay quiet."
+    import threading
+    if not show:
+        yield; return
+    said = []
+    timer = threading.Timer(after, lambda: (said.append(True), print(f"{what} ...", flush=True)))
+    timer.daemon = True
+    start = time.perf_counter(); timer.start()
+    try: yield
+    finally: timer.cancel()
+    if said: print(f"{what}: done in {time.perf_counter() - start:.1f} s", flush=True)
 
 def _val_loss(model, accelerator, examples, pad_token_id, batch_size, output_layer=None, limit:int|None=None) -> float|None:
     "Mean cross-entropy per completion token over the first `limit` of `examples` (token-weighted), on the unwrapped model."
@@ -431,8 +475,10 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
                 resume_notes=list(previous.get("resume_notes", [])) if resume_dir else [],  # what a resume could not restore
                 num_processes=accelerator.num_processes,  # a launcher that quietly started one process shows here
                 dependencies=probe_dependencies(gpu=accelerator.device.type == "cuda", warn=False) if main else [])
+    show = progress and main
     if main:
-        splits = _stage_run(cfg, resume_dir, filters, step_size)
+        source = cfg.data.path or cfg.data.dataset
+        with _phase(f"splitting and redacting {source}", show and resume_dir is None): splits = _stage_run(cfg, resume_dir, filters, step_size)
         save_config(cfg, run_dir/"config.yaml")
         if filters is not None:  # a secret typed into the config (say, a URL with a password) is not persisted either
             atomic_write_text(run_dir/"config.yaml", filters.redact((run_dir/"config.yaml").read_text())[0])
@@ -449,7 +495,9 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
     try:
         # model and adapter: seeded so LoRA's initialisation is reproducible
         seed_everything(t.seed)
-        model, tok = load_model(cfg.model.path or cfg.model.name, device=device, dtype=cfg.model.dtype)
+        first_use = "" if is_converted(cfg.model.path or cfg.model.name) else " (first use: converting the GGUF file once, about half a minute)"
+        with _phase(f"loading model {cfg.model.name}{first_use}", show):
+            model, tok = load_model(cfg.model.path or cfg.model.name, device=device, dtype=cfg.model.dtype)
         if t.gradient_checkpointing:
             model.gradient_checkpointing_enable(); model.enable_input_require_grads()
         info["tokenizer"] = tokenizer_record(tok)  # what the run's token ids mean: needed to serve or resume it faithfully
@@ -470,10 +518,14 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
         units_of = lambda epoch: epoch_units(train_examples, cfg.data.packing, cfg.data.max_length, t.seed, epoch)  # examples or packs
         steps_per_epoch = len(epoch_steps(units_of(0).lengths, step_size, micro_size, t.seed, 0, accelerator.num_processes))
         total_steps = t.max_steps or math.ceil(steps_per_epoch * t.num_epochs)
+        warmup = min(t.warmup_steps, max(total_steps - 1, 0))  # a short run warms up for less, and says so
+        if warmup < t.warmup_steps and main:
+            warnings.warn(f"training.warmup_steps={t.warmup_steps} is not below the run's {total_steps} steps: warming up for {warmup}",
+                          CodexWarning, stacklevel=2)
 
         params = [p for p in model.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(params, lr=t.learning_rate, weight_decay=t.weight_decay)
-        scheduler = get_scheduler(t.lr_scheduler_type, optimizer, num_warmup_steps=t.warmup_steps, num_training_steps=total_steps)
+        scheduler = get_scheduler(t.lr_scheduler_type, optimizer, num_warmup_steps=warmup, num_training_steps=total_steps)
         output_layer = fast_output_layer(model)  # project only labelled positions onto the vocabulary, where that is exact
         model, optimizer = accelerator.prepare(model, optimizer)
 
@@ -537,63 +589,77 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
         write = (lambda values, step: accelerator.log(values, step=step))
         telemetry = Telemetry(every=cfg.tracking.telemetry_every) if main else None
 
+        n_val = min(len(val_examples), t.eval_max_examples or len(val_examples))
+        val_loss_start = previous.get("val_loss_start")
+        if resume_dir is None and main and n_val:  # the base model: LoRA's B matrices start at zero
+            with _phase(f"validation loss before training (step 0, {n_val} examples)", show):
+                val_loss_start = _val_loss(model, accelerator, val_examples, tok.pad_token_id, t.per_device_train_batch_size, output_layer, n_val)
+            write({"val_loss": round(val_loss_start, 6)}, 0)
+        info["val_loss_start"] = val_loss_start
         losses, window_loss, val_loss, val_step = [], 0.0, None, None
-        bar = tqdm(total=total_steps, initial=step, disable=not (progress and main), desc="train", unit="step")
+        stop = _GracefulStop(show)
+        bar = tqdm(total=total_steps, initial=step, disable=not show, desc="train", unit="step")
         step_start = time.perf_counter()
         n_procs, rank = accelerator.num_processes, accelerator.process_index
-        while step < total_steps:
-            # every process builds the same steps; each takes its contiguous share of every micro-batch
-            units = units_of(epoch)
-            steps = epoch_steps(units.lengths, step_size, micro_size, t.seed, epoch, n_procs)
-            for index in range(skip, len(steps)):
-                micro_batches = steps[index]
-                step_tokens = max(int(sum(units.trained[m].sum() for m in micro_batches)), 1)
-                real = int(sum(units.lengths[m].sum() for m in micro_batches))
-                processed = int(sum(units.lengths[m].max() * len(m) for m in micro_batches))  # positions incl. padding
-                for j, micro in enumerate(micro_batches):
-                    shard = micro[rank * len(micro) // n_procs:(rank + 1) * len(micro) // n_procs]
-                    batch = {k: v.to(accelerator.device) for k, v in units.batch(train_examples, shard, tok.pad_token_id).items()}
-                    last = j == len(micro_batches) - 1                       # gradients are synchronised once per step
-                    with contextlib.nullcontext() if last else accelerator.no_sync(model):
-                        ce_sum = labelled_ce_sum(model, batch, output_layer)   # forward; summed CE over this shard's completion tokens
-                        # normalised by the step's tokens (all micro-batches, all processes); the factors undo
-                        # accelerate's division by gradient_accumulation_steps and DDP's mean over processes
-                        loss = ce_sum * (t.gradient_accumulation_steps * n_procs / step_tokens)
-                        accelerator.backward(loss)                          # backward
-                    window_loss += accelerator.reduce(ce_sum.detach(), "sum").item()
-                if t.max_grad_norm: accelerator.clip_grad_norm_(params, t.max_grad_norm)
-                optimizer.step(); optimizer.zero_grad()                    # optimizer step
-                scheduler.step(); step += 1                                 # scheduler step
-                elapsed = time.perf_counter() - step_start; step_start = time.perf_counter()
-                losses.append(window_loss / step_tokens)                    # mean CE per completion token of the step
-                if step % t.logging_steps == 0 or step == total_steps:     # log
-                    write({"loss": round(losses[-1], 6), "lr": scheduler.get_last_lr()[0], "epoch": epoch,
-                           "trained_tokens": step_tokens, "tokens_per_s": round(step_tokens / elapsed, 2),
-                           "input_tokens_per_s": round(real / elapsed, 2), "padding_fraction": round(1 - real / processed, 4),
-                           "step_time_s": round(elapsed, 4)}, step)
-                if main and (sample := telemetry(step)): write(sample, step)  # CPU, memory, GPU every telemetry_every steps
-                bar.update(1); bar.set_postfix(loss=f"{losses[-1]:.4f}")
-                window_loss = 0.0
-                if t.eval_every and step % t.eval_every == 0 and main:    # evaluate
-                    val_loss, val_step = _val_loss(model, accelerator, val_examples, tok.pad_token_id, t.per_device_train_batch_size, output_layer, t.eval_max_examples), step
-                    if val_loss is not None: write({"val_loss": round(val_loss, 6)}, step)
-                if (t.save_every and step % t.save_every == 0) or step == total_steps:
-                    save_checkpoint(step, epoch, index + 1, val_loss if val_step == step else None)  # checkpoint
-                if step >= total_steps: break
-            else:
-                epoch, skip = epoch + 1, 0
-                continue
-            break
+        with stop:
+            while step < total_steps:
+                # every process builds the same steps; each takes its contiguous share of every micro-batch
+                units = units_of(epoch)
+                steps = epoch_steps(units.lengths, step_size, micro_size, t.seed, epoch, n_procs)
+                for index in range(skip, len(steps)):
+                    micro_batches = steps[index]
+                    step_tokens = max(int(sum(units.trained[m].sum() for m in micro_batches)), 1)
+                    real = int(sum(units.lengths[m].sum() for m in micro_batches))
+                    processed = int(sum(units.lengths[m].max() * len(m) for m in micro_batches))  # positions incl. padding
+                    for j, micro in enumerate(micro_batches):
+                        shard = micro[rank * len(micro) // n_procs:(rank + 1) * len(micro) // n_procs]
+                        batch = {k: v.to(accelerator.device) for k, v in units.batch(train_examples, shard, tok.pad_token_id).items()}
+                        last = j == len(micro_batches) - 1                       # gradients are synchronised once per step
+                        with contextlib.nullcontext() if last else accelerator.no_sync(model):
+                            ce_sum = labelled_ce_sum(model, batch, output_layer)   # forward; summed CE over this shard's completion tokens
+                            # normalised by the step's tokens (all micro-batches, all processes); the factors undo
+                            # accelerate's division by gradient_accumulation_steps and DDP's mean over processes
+                            loss = ce_sum * (t.gradient_accumulation_steps * n_procs / step_tokens)
+                            accelerator.backward(loss)                          # backward
+                        window_loss += accelerator.reduce(ce_sum.detach(), "sum").item()
+                    if t.max_grad_norm: accelerator.clip_grad_norm_(params, t.max_grad_norm)
+                    optimizer.step(); optimizer.zero_grad()                    # optimizer step
+                    scheduler.step(); step += 1                                 # scheduler step
+                    elapsed = time.perf_counter() - step_start; step_start = time.perf_counter()
+                    losses.append(window_loss / step_tokens)                    # mean CE per completion token of the step
+                    if step % t.logging_steps == 0 or step == total_steps:     # log
+                        write({"loss": round(losses[-1], 6), "lr": scheduler.get_last_lr()[0], "epoch": epoch,
+                               "trained_tokens": step_tokens, "tokens_per_s": round(step_tokens / elapsed, 2),
+                               "input_tokens_per_s": round(real / elapsed, 2), "padding_fraction": round(1 - real / processed, 4),
+                               "step_time_s": round(elapsed, 4)}, step)
+                    if main and (sample := telemetry(step)): write(sample, step)  # CPU, memory, GPU every telemetry_every steps
+                    bar.update(1); bar.set_postfix(loss=f"{losses[-1]:.4f}")
+                    window_loss = 0.0
+                    if t.eval_every and step % t.eval_every == 0 and main:    # evaluate
+                        val_loss, val_step = _val_loss(model, accelerator, val_examples, tok.pad_token_id, t.per_device_train_batch_size, output_layer, t.eval_max_examples), step
+                        if val_loss is not None: write({"val_loss": round(val_loss, 6)}, step)
+                    if (t.save_every and step % t.save_every == 0) or step == total_steps:
+                        save_checkpoint(step, epoch, index + 1, val_loss if val_step == step else None)  # checkpoint
+                    if stop.everywhere(accelerator):  # Ctrl-C or SIGTERM (on any process): a checkpoint of this step, then out
+                        if not ((t.save_every and step % t.save_every == 0) or step == total_steps): save_checkpoint(step, epoch, index + 1)
+                        raise TrainingInterrupted(step, run_dir/"checkpoints"/f"step_{step:06d}", run_dir)
+                    if step >= total_steps: break
+                else:
+                    epoch, skip = epoch + 1, 0
+                    continue
+                break
         bar.close()
 
         if main:
             if val_loss is None or (t.eval_every and step % t.eval_every):
-                val_loss = _val_loss(model, accelerator, val_examples, tok.pad_token_id, t.per_device_train_batch_size, output_layer, t.eval_max_examples)
+                with _phase(f"validation loss after training (step {step}, {n_val} examples)", show and n_val > 0):
+                    val_loss = _val_loss(model, accelerator, val_examples, tok.pad_token_id, t.per_device_train_batch_size, output_layer, t.eval_max_examples)
                 if val_loss is not None: write({"val_loss": round(val_loss, 6)}, step)
-            unwrapped = accelerator.unwrap_model(model)
-            save_adapter(unwrapped, run_dir/"adapter")
-            tok.save_pretrained(run_dir/"adapter")
-            plot_loss(run_dir)
+            with _phase("saving the adapter and loss.png", show):
+                unwrapped = accelerator.unwrap_model(model)
+                save_adapter(unwrapped, run_dir/"adapter")
+                tok.save_pretrained(run_dir/"adapter")
+                plot_loss(run_dir)
             final_loss = losses[-1] if losses else None
             if final_loss is None and resume_dir is not None:  # resumed from the last checkpoint: nothing was left to train
                 final_loss = next((r["loss"] for r in reversed(read_metrics(run_dir, "loss")) if r.get("step") == step), None)
@@ -604,7 +670,7 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
             finish_trackers(accelerator.trackers)         # not end_training(): it would tear down the process group
             telemetry.close()
         accelerator.wait_for_everyone()
-        return RunResult(run_dir, run_dir/"adapter", step, losses, val_loss, splits, str(resume_dir) if resume_dir else None)
+        return RunResult(run_dir, run_dir/"adapter", step, losses, val_loss, val_loss_start, splits, str(resume_dir) if resume_dir else None)
     except BaseException as e:
         if main:
             finish_trackers(accelerator.trackers, failed=True)  # the MLflow run ends as FAILED

@@ -74,7 +74,9 @@ def test_every_example_runs(workspace, monkeypatch):
     assert (workspace/"experiments"/"try1"/"adapter"/"adapter_config.json").exists()
     assert json.loads((workspace/"experiments"/"try1"/"adapter"/"adapter_config.json").read_text())["r"] == 16
     assert "nothing left to train: the run had finished its 40 steps" in outputs["train run_name=demo --resume-from latest"]
-    assert len(info["resumed"]) == 1 and info["started"] < info["resumed"][0]
+    assert "nothing left to train" in outputs["train runs/demo"]
+    assert (workspace/"runs"/"my_run"/"adapter").is_dir() and json.loads((workspace/"runs"/"my_run"/"run.json").read_text())["steps"] == 10
+    assert len(info["resumed"]) == 2 and info["started"] < info["resumed"][0]  # train runs/demo, then run_name=demo --resume-from latest
     assert "rejected: 1 lines" in outputs["split messy.jsonl splits/ --schema prompt_completion --on-error skip"]
     assert "unchanged since its manifest" in outputs["manifest runs/demo/data/train.jsonl --verify"]
     assert "pass@1" in outputs["evaluate runs/demo --metrics perplexity,exact_match,pass@1 --allow-code-execution"]
