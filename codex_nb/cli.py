@@ -15,7 +15,8 @@ from .core import CodexError, CodexWarning, ConfigError, quiet_libraries
 # %% auto #0
 __all__ = ['app', 'data_app', 'DOCTOR_PACKAGES', 'BATCH_COLUMNS', 'main', 'train', 'evaluate', 'generate', 'validate', 'split',
            'manifest', 'data_humaneval', 'render_example', 'data_inspect', 'models', 'doctor_report', 'bypassed_runs',
-           'doctor', 'report', 'grid_points', 'run_batch', 'result_metrics', 'plot_comparison', 'batch']
+           'doctor', 'cache_entries', 'cache', 'report', 'grid_points', 'run_batch', 'result_metrics',
+           'plot_comparison', 'batch']
 
 # %% ../nbs/10_cli.ipynb #08e9598a
 app = typer.Typer(name="codex-nb", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -164,19 +165,25 @@ def generate(run_dir:Path=typer.Argument(..., help="A run directory made by code
     typer.echo(gen(run_dir, prompt, max_new_tokens, checkpoint, unsafe_no_redaction=unsafe_no_redaction, include_prompt=True))
 
 # %% ../nbs/10_cli.ipynb #63ea4e29
-@app.command(epilog=_examples("codex-nb validate", "codex-nb validate training=smoke lora.r=16", "codex-nb validate runs/demo/config.yaml"))
-def validate(args:Optional[list[str]]=typer.Argument(None, help="A YAML config file, or Hydra overrides"),
+@app.command(epilog=_examples("codex-nb validate", "codex-nb validate training=smoke lora.r=16", "codex-nb validate runs/demo/config.yaml",
+                              "codex-nb validate examples/my_run.yaml training.max_steps=5"))
+def validate(args:Optional[list[str]]=typer.Argument(None, help="Optionally a YAML config file (yours, or a run's config.yaml), then Hydra overrides"),
              config_name:str=typer.Option("config", help="Top-level config in configs/")):
-    "Print the resolved config, or every problem in it with its dotted key and a fix (exit 2)."
+    """Print the resolved config, or every problem in it with its dotted key and a fix (exit 2). Also checks that the
+    model and the data exist, are of the right kind, and that the first record fits the schema."""
     import yaml
-    from codex_nb.config import load_config, load_config_file
+    from codex_nb.config import load_config
+    from codex_nb.trainer import check_sources
     args = list(args or [])
-    if len(args) == 1 and args[0].endswith((".yaml", ".yml")) and "=" not in args[0]: cfg = load_config_file(args[0])
-    else: cfg = load_config(args, config_name)
+    first = args[0] if args and "=" not in args[0] and args[0].endswith((".yaml", ".yml")) else None
+    cfg = load_config(args[1:] if first else args, config_name, config_file=first)
     if cfg.safety.enabled:  # the policy (inline or a file) is checked too
         from codex_nb.safety import SafetyFilters
         SafetyFilters.from_policy(cfg.safety.policy, source="safety.policy")
     typer.echo(yaml.safe_dump(cfg.to_dict(), sort_keys=False).rstrip())
+    if problems := check_sources(cfg):
+        raise ConfigError("the config is valid, but a run would stop at once:\n" + "\n".join(f"  - {p}" for p in problems),
+                          hint="fix the paths above (model.name, data.path), or the records")
     typer.echo("# valid", err=True)
 
 # %% ../nbs/10_cli.ipynb #b409c445
@@ -346,7 +353,8 @@ DOCTOR_PACKAGES = [  # (import name, distribution, feature, required)
 # the tracking extras (psutil, pynvml, mlflow, tensorboard, wandb) come from codex_nb.tracking.probe_dependencies
 
 def doctor_report(runs_dir="runs", # Where to look for runs made with redaction off
-                  backends:list[str]|None=None) -> dict: # Tracking backends a config asks for; missing ones make it unhealthy
+                  backends:list[str]|None=None, # Tracking backends a config asks for; missing ones make it unhealthy
+                  sources:list[str]=()) -> dict: # Problems with the config's model and data (`trainer.check_sources`)
     "Dependencies, devices, cache and unredacted runs: what `codex-nb doctor` prints."
     import importlib.util
     from importlib.metadata import version, PackageNotFoundError
@@ -362,7 +370,7 @@ def doctor_report(runs_dir="runs", # Where to look for runs made with redaction 
     for row in probe_dependencies(gpu=torch.cuda.is_available(), warn=False):
         deps.append(dict(package=row["package"], version=row["version"], feature=row["feature"], required=False,
                          status={"missing": "absent"}.get(row["status"], row["status"]), install=row.get("install")))
-    problems = []
+    problems = list(sources)
     try: check_backends(backends or ["ndjson"])
     except (DependencyError, ConfigError) as e: problems.append(str(e))
     devices = dict(cpu=True, cuda=torch.cuda.is_available(), cuda_devices=torch.cuda.device_count(),
@@ -392,7 +400,9 @@ def doctor(overrides:Optional[list[str]]=typer.Argument(None, help="Config overr
            config_name:str=typer.Option("config", help="Top-level config in configs/")):
     "Check dependencies, devices and the cache, and list unredacted runs; exit 0 when everything the config needs works, 1 otherwise."
     from codex_nb.config import load_config
-    report = doctor_report(runs_dir, load_config(list(overrides or []), config_name).tracking.backends)
+    from codex_nb.trainer import check_sources
+    cfg = load_config(list(overrides or []), config_name)
+    report = doctor_report(runs_dir, cfg.tracking.backends, check_sources(cfg))
     if as_json: typer.echo(json.dumps(report, indent=1))
     else:
         typer.echo(f"{'package':<14} {'version':<12} {'status':<8} feature")
@@ -404,8 +414,39 @@ def doctor(overrides:Optional[list[str]]=typer.Argument(None, help="Config overr
         for b in report["unredacted_runs"]:
             typer.echo(f"redaction was OFF: {b['run']} ({b['stage']}) by {b.get('user')} at {b.get('time')}: {b.get('reason')}")
         for p in report["problems"]: typer.echo(f"configured feature cannot work: {p}")
+        typer.echo(f"cache: set CODEX_NB_CACHE to move it; codex-nb cache lists what it holds, codex-nb cache --clean empties it")
         typer.echo("healthy" if report["healthy"] else "NOT healthy: install the MISSING packages above, or change the config")
     raise typer.Exit(0 if report["healthy"] else 1)
+
+def _size(path:Path) -> int: return path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+def cache_entries(root:Path|None=None) -> list[dict]:
+    "What the cache holds: converted models and tokenized stores, with size (bytes) and last change (UTC); both can be rebuilt."
+    from datetime import datetime, timezone
+    from codex_nb.core import cache_dir
+    root = Path(root) if root else cache_dir()
+    rows = []
+    for kind, folder in (("model", "models"), ("tokenized", "tokenized")):
+        for p in sorted((root/folder).glob("*")) if (root/folder).is_dir() else []:
+            if p.name.startswith("."): continue  # a build in progress or left by a crash
+            rows.append(dict(kind=kind, name=p.name, path=str(p), bytes=_size(p),
+                             changed=datetime.fromtimestamp(p.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")))
+    return rows
+
+@app.command(epilog=_examples("codex-nb cache", "codex-nb cache --clean", "CODEX_NB_CACHE=/big/disk/codex_nb codex-nb cache"))
+def cache(clean:bool=typer.Option(False, help="Delete the converted models and tokenized stores (they are rebuilt when needed)"),
+          as_json:bool=typer.Option(False, "--json", help="Print JSON")):
+    "List what the cache ($CODEX_NB_CACHE, else ~/.cache/codex_nb) holds: converted models, tokenized data; --clean empties it."
+    import shutil
+    from codex_nb.core import cache_dir
+    rows = cache_entries()
+    if clean:
+        for r in rows: shutil.rmtree(r["path"]) if Path(r["path"]).is_dir() else Path(r["path"]).unlink()
+        return typer.echo(f"removed {len(rows)} entries ({sum(r['bytes'] for r in rows) / 1e6:.1f} MB) from {cache_dir()}")
+    if as_json: return typer.echo(json.dumps(rows, indent=1))
+    typer.echo(f"cache: {cache_dir()} (set CODEX_NB_CACHE to move it)")
+    for r in rows: typer.echo(f"{r['kind']:<10} {r['bytes'] / 1e6:>9.1f} MB  {r['changed']}  {r['name']}")
+    typer.echo(f"total: {sum(r['bytes'] for r in rows) / 1e6:.1f} MB in {len(rows)} entries; codex-nb cache --clean removes the models and tokenized data")
 
 # %% ../nbs/10_cli.ipynb #a8435f7f
 def _alive(pid) -> bool:

@@ -15,7 +15,8 @@ from .core import DTYPES, ModelError, atomic_dir, cache_dir, offline, resolve_de
 # %% auto #0
 __all__ = ['TINY_LLAMA', 'TINY_GPT2', 'REGISTRY', 'CHATML_TEMPLATE', 'ModelSpec', 'get_spec', 'locate', 'check_safetensors',
            'check_weights', 'verify_checksum', 'check_causal_lm', 'gguf_architecture', 'check_gguf', 'byte_tokenizer',
-           'converted_dir', 'prepare_tokenizer', 'load_model', 'load_tokenizer', 'is_converted', 'list_models']
+           'converted_dir', 'prepare_tokenizer', 'load_model', 'load_tokenizer', 'is_converted', 'check_source',
+           'list_models']
 
 # %% ../nbs/02_registry.ipynb #f69aa317
 class ModelSpec(BaseModel):
@@ -417,6 +418,14 @@ def is_converted(spec:ModelSpec|str) -> bool:
         path = locate(spec)
         return _usable(converted_dir(spec, path, spec.sha256 or sha256_file(path)))
     except Exception: return True  # whatever is wrong, load_model will say it
+
+def check_source(spec:ModelSpec|str) -> Path|None:
+    "Check that `spec`'s files exist and are of the right kind, without loading weights; returns where they are. Raises `ModelError`."
+    spec = get_spec(spec) if isinstance(spec, str) else spec
+    path = locate(spec)
+    if spec.source in ("package", "gguf"): check_gguf(path)
+    elif spec.source == "dir": _check_dir(spec, path)
+    return path
 
 # %% ../nbs/02_registry.ipynb #c3bf85a5
 def list_models() -> list[dict]:

@@ -10,7 +10,7 @@ import contextlib, hashlib, json, math, os, platform, re, shutil, socket, sys, t
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from .core import CheckpointError, CodexWarning, ConfigError, DataError, atomic_write_text, seed_everything
+from .core import CheckpointError, CodexError, CodexWarning, ConfigError, DataError, atomic_write_text, seed_everything
 from .config import RunConfig, check_hardware, config_hash, load_config, save_config
 from .registry import is_converted, load_model
 from .lora import apply_lora, save_adapter
@@ -21,11 +21,11 @@ from .safety import SafetyFilters, bypass_info
 from .tracking import Telemetry, finish_trackers, log_artifacts, make_trackers, plot_loss, probe_dependencies, read_metrics
 
 # %% auto #0
-__all__ = ['split_key_for', 'prepare_data', 'data_summary', 'DataReport', 'inspect_data', 'package_versions', 'tokenizer_record',
-           'write_run_json', 'bypass_record', 'checkpoint_step', 'incomplete_checkpoints', 'checkpoint_dirs',
-           'remove_incomplete_checkpoints', 'resolve_resume', 'prune_checkpoints', 'completion_ce_sum',
-           'labelled_ce_sum', 'fast_output_layer', 'epoch_steps', 'EpochUnits', 'epoch_units', 'RunResult',
-           'TrainingInterrupted', 'train']
+__all__ = ['split_key_for', 'prepare_data', 'data_summary', 'check_sources', 'DataReport', 'inspect_data', 'package_versions',
+           'tokenizer_record', 'write_run_json', 'bypass_record', 'checkpoint_step', 'incomplete_checkpoints',
+           'checkpoint_dirs', 'remove_incomplete_checkpoints', 'resolve_resume', 'prune_checkpoints',
+           'completion_ce_sum', 'labelled_ce_sum', 'fast_output_layer', 'epoch_steps', 'EpochUnits', 'epoch_units',
+           'RunResult', 'TrainingInterrupted', 'train']
 
 # %% ../nbs/07_trainer.ipynb #b65c333b
 def _source_path(cfg:RunConfig, data_dir:Path) -> Path:
@@ -81,6 +81,26 @@ def data_summary(counts:dict, # `SplitPaths.counts` from `prepare_data`: records
         lines.append(f"tokens ({split}): {t['examples']} examples, {t['tokens']:,} tokens, {t['trained_tokens']:,} trained; "
                      f"{t['truncated']} cut at max_length={max_length} (longest {t['longest']}), {dropped} dropped")
     return "\n".join(lines)
+
+# %% ../nbs/07_trainer.ipynb #e29ed667
+def _first_record_problem(key:str, path, schema:str) -> str|None:
+    "Why `path` cannot be read as the data file of `key`: missing, a directory, or a first record that breaks the schema."
+    from codex_nb.data import iter_jsonl_lines, schema_check
+    p = Path(path)
+    if not p.exists(): return f"{key}: {p} does not exist"
+    if p.is_dir(): return f"{key}: {p} is a directory, not a JSONL file"
+    try: next(iter(iter_jsonl_lines(p, check=None if schema == "auto" else schema_check(schema))), None)
+    except CodexError as e: return f"{key}: {e.message}"
+    return None
+
+def check_sources(cfg:RunConfig) -> list[str]:
+    "What would stop `train` before its first step: a model or data file missing or of the wrong kind, a first record that breaks the schema. One line per problem, naming the key."
+    from codex_nb.registry import check_source
+    problems = []
+    try: check_source(cfg.model.path or cfg.model.name)
+    except CodexError as e: problems.append(f"model.{'path' if cfg.model.path else 'name'}={cfg.model.path or cfg.model.name}: {e.message}")
+    if cfg.data.path: problems.append(_first_record_problem("data.path", cfg.data.path, cfg.data.schema_))
+    return [p for p in problems if p]
 
 # %% ../nbs/07_trainer.ipynb #2f67e3b2
 @dataclass

@@ -25,7 +25,7 @@ def examples(cmd) -> list[list[str]]:
 
 COMMANDS = leaf_commands()
 # the order the examples run in: each may use what an earlier one wrote (data.jsonl, runs/demo, runs/smoke)
-ORDER = [("data", "humaneval"), ("data", "inspect"), ("train",), ("validate",), ("split",), ("manifest",), ("evaluate",), ("generate",),
+ORDER = [("data", "humaneval"), ("data", "inspect"), ("train",), ("validate",), ("split",), ("manifest",), ("evaluate",), ("generate",), ("cache",),
          ("report",), ("models",), ("doctor",), ("batch",)]
 
 def test_every_subcommand_is_documented():
@@ -60,6 +60,7 @@ def workspace(tmp_path_factory):
 def test_every_example_runs(workspace, monkeypatch):
     monkeypatch.chdir(workspace)
     monkeypatch.setenv("CODEX_NB_CONFIG_DIR", str(workspace/"tiny_configs"))
+    monkeypatch.setenv("CODEX_NB_CACHE", str(workspace/"cache"))  # `codex-nb cache --clean` empties this one, not the user's
     runner, outputs = CliRunner(), {}
     for path in ORDER:
         for args in examples(COMMANDS[path]):

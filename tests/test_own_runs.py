@@ -47,3 +47,23 @@ def test_val_loss_before_and_after_in_run_json_and_metrics(smoke_run):
     val = [json.loads(l) for l in (smoke_run/"metrics.ndjson").read_text().splitlines() if '"val_loss"' in l]
     assert val[0]["step"] == 0 and val[0]["val_loss"] == round(info["val_loss_start"], 6)
     assert val[-1]["step"] == 6 and info["val_loss"] == val[-1]["val_loss"] or abs(info["val_loss"] - val[-1]["val_loss"]) < 1e-6
+
+def test_validate_and_doctor_check_the_model_and_data(tmp_path):
+    assert_clean_error(run_cli("validate", "model.name=dir:/nonexistent", f"data.path={tmp_path}"),
+                       "a run would stop at once", "model.name=dir:/nonexistent: model path /nonexistent does not exist",
+                       f"data.path: {tmp_path} is a directory, not a JSONL file")
+    bad = tmp_path/"chats.jsonl"
+    bad.write_text('{"prompt": "hi"}\n')
+    assert_clean_error(run_cli("validate", "model=tiny-llama", f"data.path={bad}", "data.schema=prompt_completion"), f"data.path: {bad}:1:")
+    doctor = run_cli("doctor", "model.name=dir:/nonexistent")
+    assert doctor.returncode == 1 and "configured feature cannot work: model.name=dir:/nonexistent" in doctor.stdout
+    assert "set CODEX_NB_CACHE to move it" in doctor.stdout
+
+def test_cache_lists_and_cleans(tmp_path):
+    env = {"CODEX_NB_CACHE": str(tmp_path)}
+    (tmp_path/"tokenized"/"abc").mkdir(parents=True); (tmp_path/"tokenized"/"abc"/"input_ids.i32").write_bytes(b"\0" * 4000)
+    (tmp_path/"models"/"m-1").mkdir(parents=True); (tmp_path/"models"/"m-1"/"model.safetensors").write_bytes(b"\0" * 1000)
+    listed = run_cli("cache", env=env)
+    assert listed.returncode == 0 and "tokenized" in listed.stdout and "total: 0.0 MB in 2 entries" in listed.stdout
+    cleaned = run_cli("cache", "--clean", env=env)
+    assert "removed 2 entries" in cleaned.stdout and not list((tmp_path/"tokenized").iterdir()) and not list((tmp_path/"models").iterdir())
