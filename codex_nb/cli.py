@@ -414,7 +414,7 @@ def doctor(overrides:Optional[list[str]]=typer.Argument(None, help="Config overr
         for b in report["unredacted_runs"]:
             typer.echo(f"redaction was OFF: {b['run']} ({b['stage']}) by {b.get('user')} at {b.get('time')}: {b.get('reason')}")
         for p in report["problems"]: typer.echo(f"configured feature cannot work: {p}")
-        typer.echo(f"cache: set CODEX_NB_CACHE to move it; codex-nb cache lists what it holds, codex-nb cache --clean empties it")
+        typer.echo("cache: set CODEX_NB_CACHE to move it; codex-nb cache lists what it holds, codex-nb cache --clean empties it")
         typer.echo("healthy" if report["healthy"] else "NOT healthy: install the MISSING packages above, or change the config")
     raise typer.Exit(0 if report["healthy"] else 1)
 
