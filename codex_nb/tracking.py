@@ -285,17 +285,18 @@ class RedactingTracker:
 
 # %% ../nbs/06_tracking.ipynb #ec0d416b
 class MLflowRunTracker(RedactingTracker, MLflowTracker):
-    "Accelerate's MLflow tracker, redacted, with its store in `<run_dir>/mlruns/` unless a tracking URI is given."
+    "Accelerate's MLflow tracker, redacted; unless a tracking URI is given, one store per output directory and artifacts in `<run_dir>/mlruns/`."
     def __init__(self,
                  run_name:str, # The MLflow run name
                  run_dir, # The run directory
-                 tracking_uri:str|None=None, # An MLflow server or store; None: `MLFLOW_TRACKING_URI`, else `<run_dir>/mlruns/mlflow.db`
+                 tracking_uri:str|None=None, # An MLflow server or store; None: `MLFLOW_TRACKING_URI`, else `<output_dir>/mlflow.db`
                  experiment_name:str="codex-nb", # Created if the store does not have it
                  redact:Callable|None=None, # As for `NDJSONTracker`
                  run_id:str|None=None): # Continue this MLflow run (a resumed training run)
         tracking_uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
         self.store = None if tracking_uri else Path(run_dir).resolve()/"mlruns"
-        self.tracking_uri = tracking_uri or f"sqlite:///{self.store/'mlflow.db'}"
+        # every run under one output directory in one database, so the MLflow UI compares them side by side
+        self.tracking_uri = tracking_uri or f"sqlite:///{Path(run_dir).resolve().parent/'mlflow.db'}"
         super().__init__(experiment_name=experiment_name, run_id=run_id, run_name=run_name,
                          logging_dir=(self.store/"artifacts").as_uri() if self.store else None)
         self.redact = redact
@@ -305,7 +306,7 @@ class MLflowRunTracker(RedactingTracker, MLflowTracker):
         os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # offline first: no usage reports from MLflow
         import mlflow
         logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)  # "Creating initial MLflow database tables..."
-        if self.store is not None: self.store.mkdir(parents=True, exist_ok=True)
+        if self.store is not None: self.store.mkdir(parents=True, exist_ok=True)  # the run's artifacts
         previous = os.environ.get("MLFLOW_TRACKING_URI")
         mlflow.set_tracking_uri(self.tracking_uri)
         # set_tracking_uri also exports MLFLOW_TRACKING_URI; left there, it would send the next run in this process here

@@ -67,3 +67,15 @@ def test_cache_lists_and_cleans(tmp_path):
     assert listed.returncode == 0 and "tokenized" in listed.stdout and "total: 0.0 MB in 2 entries" in listed.stdout
     cleaned = run_cli("cache", "--clean", env=env)
     assert "removed 2 entries" in cleaned.stdout and not list((tmp_path/"tokenized").iterdir()) and not list((tmp_path/"models").iterdir())
+
+def test_runs_of_one_output_dir_share_one_mlflow_store(tmp_path):
+    "The MLflow UI compares runs: both runs land in <output_dir>/mlflow.db."
+    from mlflow.tracking import MlflowClient
+    for name, lr in (("a", "1e-3"), ("b", "5e-4")):
+        proc = run_cli("train", "--config-name", "smoke", f"output_dir={tmp_path}", f"run_name={name}", f"training.learning_rate={lr}",
+                       "tracking.backends=[ndjson,mlflow]", "training.max_steps=2", "training.warmup_steps=0")
+        assert proc.returncode == 0, proc.stderr
+    client = MlflowClient(f"sqlite:///{tmp_path.resolve()}/mlflow.db")
+    runs = client.search_runs([client.get_experiment_by_name("codex-nb").experiment_id])
+    assert sorted(r.info.run_name for r in runs) == ["a", "b"]
+    assert sorted(r.data.params["training.learning_rate"] for r in runs) == ["0.0005", "0.001"]
