@@ -17,10 +17,10 @@ from .core import CheckpointError, ConfigError, DependencyError
 
 # %% auto #0
 __all__ = ['DEFAULT_MAX_BYTES', 'DEFAULT_BACKUP_COUNT', 'OPTIONAL_DEPENDENCIES', 'BACKENDS', 'RUN_ARTIFACTS', 'NDJSONTracker',
-           'metric_files', 'read_metrics', 'plot_loss', 'OptionalDependency', 'is_installed', 'dependency_version',
-           'MissingDependencyWarning', 'probe_dependencies', 'check_backends', 'flatten_config', 'RedactingTracker',
-           'MLflowRunTracker', 'TensorBoardRunTracker', 'WandBRunTracker', 'make_trackers', 'log_artifacts',
-           'finish_trackers', 'nvml_index', 'Telemetry']
+           'metric_files', 'read_metrics', 'smooth', 'plot_loss', 'OptionalDependency', 'is_installed',
+           'dependency_version', 'MissingDependencyWarning', 'probe_dependencies', 'check_backends', 'flatten_config',
+           'RedactingTracker', 'MLflowRunTracker', 'TensorBoardRunTracker', 'WandBRunTracker', 'make_trackers',
+           'log_artifacts', 'finish_trackers', 'nvml_index', 'Telemetry']
 
 # %% ../nbs/06_tracking.ipynb #fd3f7a1e
 DEFAULT_MAX_BYTES = 10_000_000  # Rotate metrics.ndjson when the next line would take it past 10 MB
@@ -156,9 +156,19 @@ def read_metrics(run_dir, # A run directory
     return [r for r in out if key is None or key in r]
 
 # %% ../nbs/06_tracking.ipynb #a2ab1803
+def smooth(values:list[float], # A noisy series, e.g. the loss of each optimizer step
+           weight:float=0.9) -> list[float]: # How much of the past each point keeps (0: no smoothing)
+    """An exponential moving average of `values`, bias-corrected so it starts at the first value (TensorBoard's
+    smoothing, and Adam's bias correction: Kingma and Ba, 2015)."""
+    out, average = [], 0.0
+    for t, v in enumerate(values, start=1):
+        average = weight * average + (1 - weight) * v
+        out.append(average / (1 - weight ** t))
+    return out
+
 def plot_loss(run_dir, # A run directory with metrics.ndjson
               out:str|Path|None=None): # Image path; default `<run_dir>/loss.png`
-    "Plot training (and validation) loss against step; returns the image path."
+    "Plot training loss (each step, and smoothed) and validation loss (from step 0) against step; returns the image path."
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -166,8 +176,11 @@ def plot_loss(run_dir, # A run directory with metrics.ndjson
     train = [(r["step"], r["loss"]) for r in records if "loss" in r and r.get("step") is not None]
     val = [(r["step"], r["val_loss"]) for r in records if "val_loss" in r]
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    if train: ax.plot(*zip(*train), label="train loss")
-    if val: ax.plot(*zip(*val), "o-", label="val loss")
+    if train:
+        steps, losses = zip(*train)
+        ax.plot(steps, losses, color="tab:blue", alpha=0.3, linewidth=1, label="train loss")
+        ax.plot(steps, smooth(list(losses)), color="tab:blue", label="train loss, smoothed")
+    if val: ax.plot(*zip(*val), "o-", color="tab:orange", label="val loss")
     ax.set_xlabel("optimizer step"); ax.set_ylabel("loss (nats/token)"); ax.legend(); ax.grid(alpha=0.3)
     out = Path(out) if out else Path(run_dir)/"loss.png"
     fig.tight_layout(); fig.savefig(out, dpi=100); plt.close(fig)
