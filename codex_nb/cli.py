@@ -15,8 +15,8 @@ from .core import CodexError, CodexWarning, ConfigError, quiet_libraries
 # %% auto #0
 __all__ = ['app', 'data_app', 'DOCTOR_PACKAGES', 'BATCH_COLUMNS', 'main', 'train', 'evaluate', 'generate', 'validate', 'split',
            'manifest', 'data_humaneval', 'render_example', 'data_inspect', 'models', 'doctor_report', 'bypassed_runs',
-           'doctor', 'cache_entries', 'cache', 'report', 'grid_points', 'run_batch', 'result_metrics',
-           'plot_comparison', 'batch']
+           'doctor', 'cache_entries', 'cache', 'run_summary', 'report', 'compare_runs', 'plot_compare', 'compare',
+           'grid_points', 'run_batch', 'result_metrics', 'plot_comparison', 'batch']
 
 # %% ../nbs/10_cli.ipynb #08e9598a
 app = typer.Typer(name="codex-nb", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -457,19 +457,86 @@ def _alive(pid) -> bool:
     except PermissionError: return True  # someone else's process
     return True
 
-@app.command(epilog=_examples("codex-nb report runs/demo", "codex-nb report runs/smoke"))
-def report(run_dir:Path=typer.Argument(..., help="A run directory")):
-    "Redraw a run's loss.png and print its status, steps and losses."
-    from codex_nb.tracking import plot_loss, read_metrics
-    info_path = Path(run_dir)/"run.json"
-    info = json.loads(info_path.read_text()) if info_path.exists() else {}
-    losses = [r["loss"] for r in read_metrics(run_dir, "loss")]
+_NOT_COMPARED = {"run_name", "output_dir", "training.resume_from", "overwrite"}
+
+def run_summary(run_dir) -> dict:
+    "What `report` and `compare` print of a run: status, steps, last train loss, val loss at start and end, latest evaluation scores."
+    import csv, yaml
+    from codex_nb.tracking import flatten_config, read_metrics
+    run_dir = Path(run_dir)
+    if not (run_dir/"config.yaml").exists() and not (run_dir/"run.json").exists():
+        raise ConfigError(f"{run_dir} is not a run directory (no config.yaml or run.json)", hint="give directories codex-nb train wrote, e.g. runs/demo")
+    info = json.loads((run_dir/"run.json").read_text()) if (run_dir/"run.json").exists() else {}
     status = info.get("status", "?")
     if status == "running" and info.get("host") == socket.gethostname() and not _alive(info.get("pid")):
-        status = "stopped without finishing (killed?); continue it with codex-nb train ... --resume-from latest"
-    typer.echo(f"{run_dir}: status {status}, {len(losses)} logged steps" +
-               (f", loss {losses[0]:.4f} -> {losses[-1]:.4f}" if losses else ""))
-    typer.echo(f"plot: {plot_loss(run_dir)}")
+        status = f"stopped without finishing (killed?); continue it with codex-nb train {run_dir} --resume-from latest"
+    try: records = read_metrics(run_dir)
+    except CodexError: records = []
+    losses = [r["loss"] for r in records if "loss" in r]
+    scores = {}  # (split, metric, model) -> the latest value
+    if (run_dir/"eval"/"summary.csv").exists():
+        for row in csv.DictReader(open(run_dir/"eval"/"summary.csv", encoding="utf-8")):
+            scores[(row["split"], row["metric"], row["model"])] = float(row["value"])
+    config = flatten_config(yaml.safe_load((run_dir/"config.yaml").read_text())) if (run_dir/"config.yaml").exists() else {}
+    return dict(run=str(run_dir), status=status, steps=info.get("steps", len(losses)), losses=losses, val_loss_start=info.get("val_loss_start"),
+                val_loss=info.get("val_loss"), scores=scores, config=config)
+
+def _fmt(x) -> str: return "-" if x is None else f"{x:.4f}" if isinstance(x, float) else str(x)
+
+@app.command(epilog=_examples("codex-nb report runs/demo", "codex-nb report runs/smoke"))
+def report(run_dir:Path=typer.Argument(..., help="A run directory")):
+    "Redraw a run's loss.png and print its status, steps, train and validation loss and its latest evaluation."
+    from codex_nb.tracking import plot_loss
+    s = run_summary(run_dir)
+    losses = s["losses"]
+    typer.echo(f"{run_dir}: status {s['status']}, {len(losses)} logged steps" + (f", loss {losses[0]:.4f} -> {losses[-1]:.4f}" if losses else ""))
+    if s["val_loss"] is not None: typer.echo(f"val loss {_fmt(s['val_loss_start'])} -> {_fmt(s['val_loss'])}")
+    for (split, metric, model), value in sorted(s["scores"].items()): typer.echo(f"eval {split} {metric} ({model}): {value:.4f}")
+    if losses: typer.echo(f"plot: {plot_loss(run_dir)}")
+
+def compare_runs(run_dirs:list) -> tuple[list[str], list[list[str]]]:
+    "A table of runs side by side: the config keys that differ, status, steps, losses and every evaluation score (latest)."
+    runs = [run_summary(r) for r in run_dirs]
+    keys = sorted({k for r in runs for k in r["config"]} - _NOT_COMPARED)
+    differing = [k for k in keys if len({json.dumps(r["config"].get(k), default=str) for r in runs}) > 1]
+    rows = [[k] + [str(r["config"].get(k, "-")) for r in runs] for k in differing]  # settings as written, 5e-05 stays 5e-05
+    rows += [["status"] + [r["status"].split(";")[0] for r in runs], ["steps"] + [str(r["steps"]) for r in runs],
+             ["train loss (last step)"] + [_fmt(r["losses"][-1] if r["losses"] else None) for r in runs],
+             ["val loss (start)"] + [_fmt(r["val_loss_start"]) for r in runs], ["val loss (end)"] + [_fmt(r["val_loss"]) for r in runs]]
+    for split, metric, model in sorted({k for r in runs for k in r["scores"]}):
+        rows.append([f"{split} {metric} ({model})"] + [_fmt(r["scores"].get((split, metric, model))) for r in runs])
+    return [Path(r["run"]).name for r in runs], rows
+
+def plot_compare(run_dirs:list, out) -> Path:
+    "The runs' loss curves overlaid: smoothed train loss as lines, validation loss as dots of the same colour."
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from codex_nb.tracking import read_metrics, smooth
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for i, run in enumerate(run_dirs):
+        try: records = read_metrics(run)
+        except CodexError: continue
+        color = f"C{i % 10}"
+        train = [(r["step"], r["loss"]) for r in records if "loss" in r]
+        val = [(r["step"], r["val_loss"]) for r in records if "val_loss" in r]
+        if train: ax.plot([s for s, _ in train], smooth([l for _, l in train]), color=color, label=f"{Path(run).name} (train, smoothed)")
+        if val: ax.plot(*zip(*val), "o--", color=color, alpha=0.8, label=f"{Path(run).name} (val)")
+    ax.set_xlabel("optimizer step"); ax.set_ylabel("loss (nats/token)"); ax.grid(alpha=0.3)
+    if ax.lines: ax.legend(fontsize=7)
+    fig.tight_layout(); fig.savefig(out, dpi=100); plt.close(fig)
+    return Path(out)
+
+@app.command(epilog=_examples("codex-nb compare runs/demo experiments/try1", "codex-nb compare runs/demo runs/my_run --out compare.png"))
+def compare(run_dirs:list[Path]=typer.Argument(..., help="Run directories to compare"),
+            out:Optional[Path]=typer.Option(None, help="Where to draw the loss curves (default: compare.png beside the first run)")):
+    "Print runs side by side (the settings that differ, losses, every evaluation score) and overlay their loss curves in compare.png."
+    names, rows = compare_runs(run_dirs)
+    width = max([len(r[0]) for r in rows] + [10])
+    cols = [max(len(n), *(len(r[i + 1]) for r in rows), 8) for i, n in enumerate(names)]
+    typer.echo(f"{'':<{width}}  " + "  ".join(f"{n:>{w}}" for n, w in zip(names, cols)))
+    for r in rows: typer.echo(f"{r[0]:<{width}}  " + "  ".join(f"{v:>{w}}" for v, w in zip(r[1:], cols)))
+    typer.echo(f"plot: {plot_compare(run_dirs, out or Path(run_dirs[0]).parent/'compare.png')}")
 
 # %% ../nbs/10_cli.ipynb #746643ee
 def grid_points(grid:dict) -> list[dict]:

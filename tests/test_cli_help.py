@@ -26,7 +26,7 @@ def examples(cmd) -> list[list[str]]:
 COMMANDS = leaf_commands()
 # the order the examples run in: each may use what an earlier one wrote (data.jsonl, runs/demo, runs/smoke)
 ORDER = [("data", "humaneval"), ("data", "inspect"), ("train",), ("validate",), ("split",), ("manifest",), ("evaluate",), ("generate",), ("cache",),
-         ("report",), ("models",), ("doctor",), ("batch",)]
+         ("report",), ("compare",), ("models",), ("doctor",), ("batch",)]
 
 def test_every_subcommand_is_documented():
     assert sorted(COMMANDS) == sorted(ORDER), "a new subcommand needs a place in ORDER"
@@ -84,4 +84,5 @@ def test_every_example_runs(workspace, monkeypatch):
     assert {m["name"] for m in json.loads(outputs["models --json"])} >= {"smollm2-135m-instruct", "tiny-llama", "tiny-gpt2"}
     assert json.loads(outputs["doctor --json"])["healthy"] is True
     assert "2 of 2 points ok" in outputs["batch nbs/tutorials/01_quickstart.ipynb examples/grid.yaml out/batch"]
+    assert "lora.r" in outputs["compare runs/demo experiments/try1"] and (workspace/"runs"/"compare.png").exists()
     assert (workspace/"out"/"batch"/"comparison.png").read_bytes()[:4] == b"\x89PNG"

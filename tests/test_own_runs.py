@@ -79,3 +79,18 @@ def test_runs_of_one_output_dir_share_one_mlflow_store(tmp_path):
     runs = client.search_runs([client.get_experiment_by_name("codex-nb").experiment_id])
     assert sorted(r.info.run_name for r in runs) == ["a", "b"]
     assert sorted(r.data.params["training.learning_rate"] for r in runs) == ["0.0005", "0.001"]
+
+def test_compare_shows_differing_settings_losses_and_scores(tmp_path):
+    for name, lr in (("slow", "5e-05"), ("fast", "0.005")):
+        proc = run_cli("train", "--config-name", "smoke", f"output_dir={tmp_path}", f"run_name={name}", f"training.learning_rate={lr}",
+                       "training.max_steps=3", "training.warmup_steps=0", "training.save_every=null")
+        assert proc.returncode == 0, proc.stderr
+    assert run_cli("evaluate", tmp_path/"fast", "--metrics", "loss", "--max-samples", "2").returncode == 0
+    proc = run_cli("compare", tmp_path/"slow", tmp_path/"fast")
+    assert proc.returncode == 0, proc.stderr
+    lines = {l.split("  ")[0].strip(): l.split() for l in proc.stdout.splitlines()}
+    assert lines["training.learning_rate"][-2:] == ["5e-05", "0.005"]
+    assert "run_name" not in lines and "steps" in lines and "test loss (final)" in proc.stdout
+    assert lines["val loss (start)"][-2] == lines["val loss (start)"][-1]  # the same base model, the same val split
+    assert (tmp_path/"compare.png").read_bytes()[:4] == b"\x89PNG"
+    assert_clean_error(run_cli("compare", tmp_path/"slow", tmp_path), "is not a run directory")
