@@ -60,7 +60,8 @@ def _has_lone_surrogate(value) -> bool:
 def _bad_line(path, lineno, col, why, line:bytes) -> DataError:
     shown = line.decode("utf-8", errors="replace").rstrip("\r\n")[:80]
     return DataError(f"{path}:{lineno}:{col}: {why}; the line starts: {shown!r}",
-                     hint="fix or delete that line (each line must be one JSON object), or read with on_error='skip'")
+                     hint="fix or delete that line (each line must be one JSON object), or skip bad lines: data.on_error=skip "
+                          "(train), --on-error skip (split), on_error='skip' (Python)")
 
 # %% ../nbs/04_data.ipynb #9b7ca841
 def _json_encoder(sort_keys:bool) -> Callable[[object], str]:
@@ -631,7 +632,8 @@ def chat_segments(tokenizer, # A `transformers` tokenizer with a chat template
     "The rendered chat as `(text, trained)` segments, and whether every assistant turn is trained (else only the final one)."
     if not getattr(tokenizer, "chat_template", None):
         raise DataError("the tokenizer has no chat template, which the 'messages' schema needs",
-                        hint="use a chat (instruct) model's tokenizer, set tokenizer.chat_template, or use schema prompt_completion")
+                        hint="use a chat (instruct) model, add a chat_template to the model directory's tokenizer_config.json, "
+                             "or use data.schema=prompt_completion")
     messages = [dict(m) for m in messages]
     try: full = _render(tokenizer, messages)
     except Exception as e: raise DataError(f"the chat template refused the conversation: {e}", hint="check the roles and their order") from None
