@@ -548,10 +548,11 @@ def grid_points(grid:dict) -> list[dict]:
 
 def _canonical(value) -> str: return json.dumps(value, sort_keys=True, ensure_ascii=True, default=str)
 
-def _slug(point:dict) -> str:
-    "A point's directory name: its parameters in safe characters (readable), then a hash of their exact values (unique)."
+def _slug(point:dict, lead:list[str]=()) -> str:
+    "A point's directory name: its parameters in safe characters, `lead` (the swept ones) first, then a hash of the exact values."
     import hashlib, re
-    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", "_".join(f"{k}-{v}" for k, v in point.items()))[:100].strip("_.")
+    keys = [*lead, *(k for k in point if k not in lead)]
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", "_".join(f"{k}-{point[k]}" for k in keys))[:100].strip("_.")
     return f"{readable}-{hashlib.sha256(_canonical(point).encode()).hexdigest()[:8]}"
 
 def _finished(status_file:Path, point:dict) -> dict|None:
@@ -590,11 +591,12 @@ def run_batch(notebook, # A notebook with a cell tagged `parameters`, including 
         raise ConfigError(f"{grid}: {notebook.name} has no parameter(s) " + ", ".join(f"{k!r}" + (f" (did you mean {c[0]!r}?)" if c else "") for k, c in close.items()),
                           hint=f"its parameters: {', '.join(sorted(known))}")
     rows, points = [], grid_points(spec)
+    swept = [k for k, values in spec.items() if len(values) > 1]  # what tells the points apart leads every label
     say = log or (lambda line: None)
     for i, point in enumerate(points):
-        point_dir = out_dir/"points"/f"{i:03d}-{_slug(point)}"
+        point_dir = out_dir/"points"/f"{i:03d}-{_slug(point, swept)}"
         status_file = point_dir/"status.json"
-        where = f"point {i + 1}/{len(points)} ({', '.join(f'{k}={v}' for k, v in point.items())[:100]})"
+        where = f"point {i + 1}/{len(points)} ({', '.join(f'{k}={point[k]}' for k in [*swept, *(k for k in point if k not in swept)])[:100]})"
         if (row := _finished(status_file, point)) is not None:  # finished in an earlier call: not rerun
             row["point"] = i; say(f"{where}: finished earlier, kept")
         else:
@@ -633,7 +635,8 @@ def plot_comparison(rows:list[dict], # Rows as returned by `run_batch`
                     params:list[str], # The grid's parameter names
                     out, # Image path (PNG)
                     max_panels:int=6) -> Path|None: # Panels drawn at most (the first metrics reported)
-    "Bar chart of each numeric result per grid point; returns the image path, or None when no point reported a number."
+    """Each numeric result per grid point, one panel per result, the y axis scaled to the values (differences of a few
+    percent stay visible); returns the image path, or None when no point reported a number."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -647,11 +650,15 @@ def plot_comparison(rows:list[dict], # Rows as returned by `run_batch`
     for ax, m in zip(axes[:, 0], metrics):
         raw = [r.get(m) if r.get("status") == "ok" and isinstance(r.get(m), (int, float)) else None for r in rows]
         values = [v if v is not None and math.isfinite(v) else None for v in raw]
-        ax.bar(range(len(rows)), [v if v is not None else 0 for v in values], color=["C0" if v is not None else "none" for v in values])
+        shown = [v for v in values if v is not None]
+        low, high = (min(shown), max(shown)) if shown else (0.0, 1.0)
+        margin = (high - low) * 0.15 or abs(high) * 0.05 or 1.0
+        ax.set_ylim(low - margin, high + margin)  # scaled to the data: a bar chart from 0 hides differences of a few percent
+        ax.plot([i for i, v in enumerate(values) if v is not None], shown, "o", color="C0")
         for i, (v, r) in enumerate(zip(values, raw)):
             if many and v is not None: continue
             ax.annotate("failed" if rows[i].get("status") != "ok" else f"{v:.4g}" if v is not None else str(r) if r is not None else "-",
-                        (i, v or 0), ha="center", va="bottom", fontsize=8)
+                        (i, v if v is not None else low), ha="center", va="bottom", fontsize=8, xytext=(0, 4), textcoords="offset points")
         ax.set_ylabel(text(m), fontsize=9); ax.set_xticks(range(len(rows))); ax.set_xticklabels([]); ax.grid(axis="y", alpha=0.3)
     axes[-1, 0].set_xticklabels(labels, rotation=30 if not many else 90, ha="right" if not many else "center", fontsize=8 if not many else 5)
     fig.tight_layout()
