@@ -18,7 +18,7 @@ from .core import ConfigError, atomic_write_text, cpu_has_native_bf16, resolve_d
 __all__ = ['EVAL_METRICS', 'SCHEMA_VERSION', 'FOREIGN_KEYS', 'MIGRATIONS', 'ModelConfig', 'DataConfig', 'LoraSettings',
            'TrainingConfig', 'check_metric_name', 'EvalConfig', 'SafetyConfig', 'TrackingConfig', 'RunConfig', 'Rename',
            'upgrade', 'validate', 'config_dir', 'compose', 'load_config', 'quote', 'read_yaml', 'apply_overrides',
-           'load_run_config', 'save_config', 'load_config_file', 'config_hash', 'check_hardware']
+           'load_run_config', 'save_config', 'load_config_file', 'config_hash', 'resolve_paths', 'check_hardware']
 
 # %% ../nbs/01_config.ipynb #5d8b156c
 class _Part(BaseModel):
@@ -412,6 +412,23 @@ def load_config_file(path) -> RunConfig:
 def config_hash(cfg:RunConfig) -> str:
     "sha256 of the config's canonical JSON (sorted keys): equal configs, equal hashes."
     return hashlib.sha256(json.dumps(cfg.to_dict(), sort_keys=True).encode()).hexdigest()
+
+# %% ../nbs/01_config.ipynb #89daae90
+def resolve_paths(cfg:RunConfig, # A validated config
+                  base=None) -> RunConfig: # Relative paths are relative to this directory; default: the working directory
+    "`cfg` with its local paths absolute: `data.path`, `model.path`, a `dir:`/`gguf:` or path `model.name`, a policy file."
+    base = Path(base or Path.cwd())
+    absolute = lambda p: str((base/Path(p).expanduser()).resolve()) if p else p
+    name = cfg.model.name
+    kind, sep, rest = name.partition(":")
+    if kind in ("dir", "gguf") and rest: name = f"{kind}:{absolute(rest)}"
+    elif name.endswith(".gguf") or (base/name).is_dir(): name = absolute(name)  # a bare path; a registry name has no slash
+    policy = cfg.safety.policy
+    if isinstance(policy, str) and policy: policy = absolute(policy)
+    return cfg.model_copy(update=dict(
+        model=cfg.model.model_copy(update=dict(name=name, path=absolute(cfg.model.path))),
+        data=cfg.data.model_copy(update=dict(path=absolute(cfg.data.path))),
+        safety=cfg.safety.model_copy(update=dict(policy=policy))))
 
 # %% ../nbs/01_config.ipynb #f53f4101
 def check_hardware(cfg:RunConfig) -> str:

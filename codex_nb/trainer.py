@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from .core import CheckpointError, CodexError, CodexWarning, ConfigError, DataError, atomic_write_text, seed_everything
-from .config import RunConfig, check_hardware, config_hash, load_config, save_config
+from .config import RunConfig, check_hardware, config_hash, load_config, resolve_paths, save_config
 from .registry import is_converted, load_model
 from .lora import apply_lora, save_adapter
 from .data import (SPLITS, SplitPaths, available_cores, build_manifest, check_tokenized, collate, humaneval_records, length_grouped_batches,
@@ -456,7 +456,7 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
     from accelerate.utils import ProjectConfiguration
     from tqdm.auto import tqdm
     from transformers import get_scheduler
-    cfg = cfg if cfg is not None else load_config(list(overrides))
+    cfg = resolve_paths(cfg if cfg is not None else load_config(list(overrides)))  # stored absolute: the run works from anywhere
     t = cfg.training
     device = check_hardware(cfg)  # refuses a device, dtype or mixed precision this machine cannot run well
     filters = SafetyFilters.from_policy(cfg.safety.policy, source="safety.policy") if cfg.safety.enabled else None
