@@ -187,7 +187,8 @@ def prompts_and_references(tok, records:list[dict], schema:str) -> list[tuple[st
     Raises `ConfigError` for `text` records, which have no reference."""
     if schema == "prompt_completion": return [(r["prompt"], r["completion"]) for r in records]
     if schema != "messages":
-        raise ConfigError(f"{schema!r} records have no reference answer to score a generated one against", hint="score them with loss and perplexity")
+        raise ConfigError(f"{schema!r} records have no reference answer to score a generated one against",
+                          hint="score them with loss and perplexity")
     pairs = []
     for r in records:
         turns = list(r["messages"])
@@ -341,8 +342,9 @@ def evaluate_run(run_dir, # A run directory made by `train`
         path = run_dir/"eval"/f"{split}-{label}.ndjson"
         atomic_write_text(path, "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in samples))
         empty = sum(not s["output"].strip() for s in samples if "output" in s)
-        if empty: warnings.warn(f"{label}: {empty} of {len(samples)} answers on {split} are empty or whitespace (the model closed its turn "
-                                f"at once, or a stop sequence cut the answer at its start); they are in {path}", CodexWarning, stacklevel=2)
+        if empty: warnings.warn(f"{label}: {empty} of {len(samples)} answers on {split} are empty or whitespace (the model closed "
+                                f"its turn at once, or a stop sequence cut the answer at its start); they are in {path}",
+                                CodexWarning, stacklevel=2)
         result.samples[label] = path
         result.rows += [dict(time=stamp, run=cfg.run_name, model=label, split=split, metric=k, value=v, n=len(records))
                         for k, v in scores.items() if k in metrics or k in ("loss", "perplexity")]
@@ -396,13 +398,16 @@ def load_conversation(path) -> list[dict]:
 
     Raises `DataError` naming the file for a missing file, invalid JSON, another shape, or a malformed turn."""
     path = Path(path)
-    if not path.is_file(): raise DataError(f"conversation file {path} not found", hint="give a JSON file holding a list of {role, content} turns")
+    if not path.is_file():
+        raise DataError(f"conversation file {path} not found", hint="give a JSON file holding a list of {role, content} turns")
     shape = 'a JSON list of {"role": ..., "content": ...} turns, or an object with "messages"'
     try: data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e: raise DataError(f"{path}:{e.lineno}:{e.colno}: not valid JSON ({e.msg})", hint=f"the file holds {shape}") from None
+    except json.JSONDecodeError as e:
+        raise DataError(f"{path}:{e.lineno}:{e.colno}: not valid JSON ({e.msg})", hint=f"the file holds {shape}") from None
     except UnicodeDecodeError: raise DataError(f"{path}: not UTF-8 text", hint=f"the file holds {shape}") from None
     turns = data.get("messages") if isinstance(data, dict) else data
-    if not isinstance(turns, list): raise DataError(f"{path}: expected {shape}, got a JSON {type(data).__name__}", hint=f"write {shape}")
+    if not isinstance(turns, list):
+        raise DataError(f"{path}: expected {shape}, got a JSON {type(data).__name__}", hint=f"write {shape}")
     return _check_turns(turns, f"{path}: messages")
 
 def _check_turns(turns:list, where:str) -> list:
@@ -411,7 +416,8 @@ def _check_turns(turns:list, where:str) -> list:
         try: Message.model_validate(m)
         except ValidationError as e:
             problems = "; ".join(f"field {'.'.join(map(str, x['loc'])) or 'turn'!r}: {x['msg'].lower()}" for x in e.errors())
-            raise DataError(f"{where}[{i}]: {problems}", hint='each turn is {"role": "system"|"user"|"assistant"|"tool", "content": str}') from None
+            raise DataError(f"{where}[{i}]: {problems}",
+                            hint='each turn is {"role": "system"|"user"|"assistant"|"tool", "content": str}') from None
     return turns
 
 def chat_turns(prompt:str|None=None, # The next user turn
@@ -427,9 +433,11 @@ def chat_turns(prompt:str|None=None, # The next user turn
     turns = [dict(role="system", content=system)] * (system is not None) + [dict(m) for m in messages or []]
     turns += [dict(role="user", content=prompt)] if prompt else []
     if not any(m["role"] != "system" for m in turns):
-        raise ConfigError("nothing to answer: the conversation has no user turn", hint="give PROMPT, or --messages FILE.json with the conversation")
+        raise ConfigError("nothing to answer: the conversation has no user turn",
+                          hint="give PROMPT, or --messages FILE.json with the conversation")
     if turns[-1]["role"] == "assistant":
-        raise ConfigError(f"{where} ends with an assistant turn and no PROMPT follows: nothing to answer", hint="end it with a user turn, or give PROMPT as the next one")
+        raise ConfigError(f"{where} ends with an assistant turn and no PROMPT follows: nothing to answer",
+                          hint="end it with a user turn, or give PROMPT as the next one")
     return turns
 
 def _why_empty(model, tok, text:str, answer:str, stop_ids:list[int], stops:list[str], chat:bool, raw:bool) -> str:
@@ -439,10 +447,13 @@ def _why_empty(model, tok, text:str, answer:str, stop_ids:list[int], stops:list[
     with torch.no_grad(): first = int(model(**enc).logits[0, -1].argmax())
     token = tok.convert_ids_to_tokens(first)
     if answer: return f"the answer is only whitespace ({len(answer)} characters: {answer[:12]!r}...)"
-    if first not in stop_ids: return f"the answer is empty: a stop sequence of {stops} matched at its start (its first token is {token!r}); choose others with --stop"
+    if first not in stop_ids:
+        return f"the answer is empty: a stop sequence of {stops} matched at its start (its first token is {token!r}); choose others with --stop"
     why = f"the answer is empty: the model's first token is {token!r}, which ends an answer"
-    if raw: return why + "; --raw sent the prompt without the chat template's assistant header, so it may read as a finished turn (leave out --raw)"
-    if chat: return why + "; the prompt went through the chat template, so the model chose to stop: it may need more training, or its data holds empty answers"
+    if raw: return why + ("; --raw sent the prompt without the chat template's assistant header, so it may read as a finished turn "
+                          "(leave out --raw)")
+    if chat: return why + ("; the prompt went through the chat template, so the model chose to stop: it may need more training, "
+                           "or its data holds empty answers")
     return why + "; this run's records are not chats, so the prompt is sent as it is: end it where the answer should begin"
 
 def generate(run_dir, prompt:str|None=None, max_new_tokens:int=128, checkpoint:str|None=None,
@@ -470,7 +481,8 @@ def generate(run_dir, prompt:str|None=None, max_new_tokens:int=128, checkpoint:s
     text = prompt if not chat or raw else chat_prompt(tok, turns)
     stop_ids, stops = generation_stops(model, tok, default_stops(cfg) if stops is None else stops, chat)
     answer = generate_texts(model, tok, [text], max_new_tokens, 1, stops, stop_token_ids=stop_ids)[0]
-    if not answer.strip(): warnings.warn(_why_empty(model, tok, text, answer, stop_ids, stops, chat, raw), CodexWarning, stacklevel=2)
+    if not answer.strip():
+        warnings.warn(_why_empty(model, tok, text, answer, stop_ids, stops, chat, raw), CodexWarning, stacklevel=2)
     if include_prompt or (include_prompt is None and not chat): answer = text + answer
     if unsafe_no_redaction is not None: record_eval_bypass(run_dir, unsafe_no_redaction, "generate")
     elif cfg.safety.enabled: answer = SafetyFilters.from_policy(cfg.safety.policy, source="safety.policy").redact(answer)[0]

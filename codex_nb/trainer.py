@@ -129,6 +129,7 @@ def inspect_data(cfg:RunConfig, # A config: data.*, safety.*, model (for its tok
                  progress:bool=False) -> DataReport:
     "Split, redact and tokenize `cfg`'s data as `train` would, and audit the labels; raises `CodexError` for bad input."
     from codex_nb.registry import load_tokenizer
+    cfg = resolve_schema(cfg, say=print)  # data.schema: auto, as train says it
     filters = SafetyFilters.from_policy(cfg.safety.policy, source="safety.policy") if cfg.safety.enabled else None
     splits = prepare_data(cfg, directory, filters)
     tok = tokenizer if tokenizer is not None else load_tokenizer(cfg.model.path or cfg.model.name)

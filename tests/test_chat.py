@@ -172,3 +172,9 @@ def test_options_a_completion_run_cannot_use(smoke_run):
     with pytest.raises(ConfigError, match="trained on 'prompt_completion' records, not chats: --system and --messages need the chat template"):
         generate(smoke_run, "def f():", 4, system="Be brief.")
     with pytest.raises(ConfigError, match="--raw sends PROMPT as it is"): generate(smoke_run, "x", 4, system="a", raw=True)
+
+def test_data_inspect_detects_the_schema(tmp_path):
+    from codex_nb.trainer import inspect_data
+    report = inspect_data(load_config(["model=tiny-llama", f"data.path={quote(BIKES)}"]), tmp_path)
+    assert report.problem is None and report.tokenized["train"].meta["schema"] == "messages"
+    assert report.tokenized["train"].counts["records"] + report.splits.counts["val"] + report.splits.counts["test"] == 40
