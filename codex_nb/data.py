@@ -293,11 +293,12 @@ def load_records(path, # JSONL file of records
 
 # %% ../nbs/04_data.ipynb #f0bb25a2
 def detect_schema(path # A JSONL file, plain or .gz
-                 ) -> str:
-    """The schema of the first record of `path` that fits one: `messages`, `prompt_completion` or `text`.
+                 ) -> str|None:
+    """The schema of the first record of `path` that fits one: `messages`, `prompt_completion` or `text`; None when the
+    file holds no JSON record at all (only blank or malformed lines: reading it says so, with the counts).
 
-    Raises `DataError` for a missing file, and when no record fits any schema, naming the first record's line and
-    fields (or saying the file holds no record at all)."""
+    Raises `DataError` for a missing file, and when records are there but none fits a schema, naming the first
+    record's line and fields."""
     path, seen = Path(path), None
     if not path.exists(): raise DataError(f"data file {path} not found", hint="check data.path")
     if path.is_dir(): raise DataError(f"{path} is a directory, not a JSONL file", hint="point at the .jsonl (or .jsonl.gz) file inside it")
@@ -309,7 +310,7 @@ def detect_schema(path # A JSONL file, plain or .gz
             except _BadLine: continue
             if (schema := record_schema(record)) is not None: return schema
             seen = seen or (lineno, sorted(record))
-    if seen is None: raise DataError(f"{path} holds no JSON record to detect data.schema from", hint="check data.path points at the JSONL file you meant")
+    if seen is None: return None
     raise DataError(f"{path}:{seen[0]}: no record fits a schema (the first has the fields {seen[1]})",
                     hint="records need 'messages' (a chat with an assistant turn), 'prompt' and 'completion', or 'text'; "
                          "see the schemas in codex_nb.data.SCHEMA_HINTS")

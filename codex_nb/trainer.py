@@ -43,7 +43,8 @@ def resolve_schema(cfg:RunConfig, say=None) -> RunConfig: # `say(line)` is told 
     from codex_nb.data import detect_schema
     if cfg.data.schema_ != "auto": return cfg
     schema = detect_schema(cfg.data.path) if cfg.data.path else "prompt_completion"  # no path: a shipped dataset (HumanEval)
-    if say: say(f"data.schema: auto -> {schema} (from " + (f"the first valid record of {cfg.data.path})" if cfg.data.path else "HumanEval)"))
+    if schema is None: schema = "prompt_completion"  # no JSON record at all: the split that follows says so, with its counts
+    elif say: say(f"data.schema: auto -> {schema} (from " + (f"the first valid record of {cfg.data.path})" if cfg.data.path else "HumanEval)"))
     return cfg.model_copy(update=dict(data=cfg.data.model_copy(update=dict(schema_=schema))))
 
 def prepare_data(cfg:RunConfig, # The run's config (data.*, safety.*)
