@@ -439,12 +439,12 @@ def doctor(overrides:Optional[list[str]]=typer.Argument(None, help="Config overr
 def _size(path:Path) -> int: return path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 def cache_entries(root:Path|None=None) -> list[dict]:
-    "What the cache holds: converted models and tokenized stores, with size (bytes) and last change (UTC); both can be rebuilt."
+    "What the cache holds: converted models, prepared (split, redacted) data and tokenized stores, with size (bytes) and last change (UTC); all can be rebuilt."
     from datetime import datetime, timezone
     from codex_nb.core import cache_dir
     root = Path(root) if root else cache_dir()
     rows = []
-    for kind, folder in (("model", "models"), ("tokenized", "tokenized")):
+    for kind, folder in (("model", "models"), ("prepared", "prepared"), ("tokenized", "tokenized")):
         for p in sorted((root/folder).glob("*")) if (root/folder).is_dir() else []:
             if p.name.startswith("."): continue  # a build in progress or left by a crash
             rows.append(dict(kind=kind, name=p.name, path=str(p), bytes=_size(p),
@@ -452,9 +452,9 @@ def cache_entries(root:Path|None=None) -> list[dict]:
     return rows
 
 @app.command(epilog=_examples("codex-nb cache", "codex-nb cache --clean", "CODEX_NB_CACHE=/big/disk/codex_nb codex-nb cache"))
-def cache(clean:bool=typer.Option(False, help="Delete the converted models and tokenized stores (they are rebuilt when needed)"),
+def cache(clean:bool=typer.Option(False, help="Delete the converted models, prepared data and tokenized stores (rebuilt when needed)"),
           as_json:bool=typer.Option(False, "--json", help="Print JSON")):
-    "List what the cache ($CODEX_NB_CACHE, else ~/.cache/codex_nb) holds: converted models, tokenized data; --clean empties it."
+    "List what the cache ($CODEX_NB_CACHE, else ~/.cache/codex_nb) holds: converted models, prepared and tokenized data; --clean empties it."
     import shutil
     from codex_nb.core import cache_dir
     rows = cache_entries()
@@ -464,7 +464,7 @@ def cache(clean:bool=typer.Option(False, help="Delete the converted models and t
     if as_json: return typer.echo(json.dumps(rows, indent=1))
     typer.echo(f"cache: {cache_dir()} (set CODEX_NB_CACHE to move it)")
     for r in rows: typer.echo(f"{r['kind']:<10} {r['bytes'] / 1e6:>9.1f} MB  {r['changed']}  {r['name']}")
-    typer.echo(f"total: {sum(r['bytes'] for r in rows) / 1e6:.1f} MB in {len(rows)} entries; codex-nb cache --clean removes the models and tokenized data")
+    typer.echo(f"total: {sum(r['bytes'] for r in rows) / 1e6:.1f} MB in {len(rows)} entries; codex-nb cache --clean removes them all")
 
 # %% ../nbs/10_cli.ipynb #a8435f7f
 def _alive(pid) -> bool:

@@ -10,19 +10,21 @@ import contextlib, hashlib, json, math, os, platform, re, shutil, socket, sys, t
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from .core import CheckpointError, CodexError, CodexWarning, ConfigError, DataError, atomic_write_text, seed_everything
+from .core import (CheckpointError, CodexError, CodexWarning, ConfigError, DataError, atomic_dir, atomic_write_text, cache_dir,
+                           seed_everything, sha256_file)
 from .config import RunConfig, check_hardware, config_hash, load_config, resolve_paths, save_config
 from .registry import is_converted, load_model
 from .lora import apply_lora, save_adapter
-from .data import (SPLITS, SplitPaths, available_cores, build_manifest, check_tokenized, collate, humaneval_records, length_grouped_batches,
+from .data import (SPLITS, SplitPaths, available_cores, build_manifest, check_tokenized, collate, load_manifest,
+                           humaneval_records, length_grouped_batches,
                            save_manifest, split_jsonl, token_nll, tokenize_jsonl, tokenizer_fingerprint, write_jsonl)
 from .packing import collate_packed, pack_examples
 from .safety import SafetyFilters, bypass_info
 from .tracking import Telemetry, finish_trackers, log_artifacts, make_trackers, plot_loss, probe_dependencies, read_metrics
 
 # %% auto #0
-__all__ = ['split_key_for', 'resolve_schema', 'prepare_data', 'data_summary', 'check_sources', 'DataReport', 'inspect_data',
-           'package_versions', 'tokenizer_record', 'write_run_json', 'bypass_record', 'checkpoint_step',
+__all__ = ['PREPARED_FORMAT', 'split_key_for', 'resolve_schema', 'prepare_data', 'data_summary', 'check_sources', 'DataReport',
+           'inspect_data', 'package_versions', 'tokenizer_record', 'write_run_json', 'bypass_record', 'checkpoint_step',
            'incomplete_checkpoints', 'checkpoint_dirs', 'remove_incomplete_checkpoints', 'resolve_resume',
            'prune_checkpoints', 'completion_ce_sum', 'labelled_ce_sum', 'fast_output_layer', 'epoch_steps',
            'EpochUnits', 'epoch_units', 'RunResult', 'TrainingInterrupted', 'train']
@@ -47,13 +49,41 @@ def resolve_schema(cfg:RunConfig, say=None) -> RunConfig: # `say(line)` is told 
     elif say: say(f"data.schema: auto -> {schema} (from " + (f"the first valid record of {cfg.data.path})" if cfg.data.path else "HumanEval)"))
     return cfg.model_copy(update=dict(data=cfg.data.model_copy(update=dict(schema_=schema))))
 
+PREPARED_FORMAT = 1  # bump when what prepare_data writes changes for the same inputs
+
+def _prepared_key(cfg:RunConfig, source:Path, filters:SafetyFilters|None) -> str:
+    "The cache key of a run's prepared data: the source's bytes, every setting that shapes the splits, and the code that writes them."
+    import codex_nb.data, codex_nb.safety
+    code = hashlib.sha256(Path(codex_nb.data.__file__).read_bytes() + Path(codex_nb.safety.__file__).read_bytes()).hexdigest()
+    key = dict(format=PREPARED_FORMAT, source=sha256_file(source), ratios=cfg.data.split_ratios, seed=cfg.data.split_seed,
+               key=split_key_for(cfg), limit=cfg.data.limit, schema=cfg.data.schema_, on_error=cfg.data.on_error, code=code,
+               policy=filters.policy.model_dump(mode="json") if filters is not None else None)
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32]
+
+def _restore_prepared(entry:Path, data_dir:Path) -> SplitPaths:
+    "Copy a cached preparation into `data_dir`, its manifests pointing at the copies; returns the paths and counts."
+    for f in entry.iterdir():
+        if f.name != "counts.json": shutil.copyfile(f, data_dir/f.name)
+    for s in SPLITS:  # the manifest names its file: point it at this run's copy
+        m = load_manifest(data_dir/f"{s}.jsonl")
+        save_manifest(m.model_copy(update=dict(path=str(data_dir/f"{s}.jsonl"))))
+    return SplitPaths(*(data_dir/f"{s}.jsonl" for s in SPLITS), counts=json.loads((entry/"counts.json").read_text()))
+
 def prepare_data(cfg:RunConfig, # The run's config (data.*, safety.*)
                  data_dir, # Where the splits go (a run's `data/`)
-                 filters:SafetyFilters|None=None) -> SplitPaths: # Redaction applied to each record; None: none
-    "Write the run's train/val/test JSONL and their manifests; returns the paths and counts (incl. findings per kind)."
+                 filters:SafetyFilters|None=None, # Redaction applied to each record; None: none
+                 cache:bool=True) -> SplitPaths: # Reuse (and keep) the result for the same source bytes and settings
+    """Write the run's train/val/test JSONL and their manifests; returns the paths and counts (incl. findings per kind).
+
+    The result is kept under `cache_dir()/"prepared"`, keyed by the source's sha256, the split and safety settings and
+    the code that wrote it, so the next run on the same data copies it instead of splitting and redacting again."""
     data_dir = Path(data_dir); data_dir.mkdir(parents=True, exist_ok=True)
     cfg = resolve_schema(cfg)
     source = _source_path(cfg, data_dir)
+    entry = cache_dir()/"prepared"/_prepared_key(cfg, source, filters) if cache else None
+    if entry is not None and (entry/"counts.json").exists():
+        try: return _restore_prepared(entry, data_dir)
+        except (OSError, ValueError, CodexError): shutil.rmtree(entry, ignore_errors=True)  # damaged: prepared again below
     redact, findings = filters.record_transform(str(source)) if filters is not None else (None, {})
     with warnings.catch_warnings():  # the count of rejected lines is reported in run.json instead
         warnings.simplefilter("ignore")
@@ -72,6 +102,11 @@ def prepare_data(cfg:RunConfig, # The run's config (data.*, safety.*)
         save_manifest(build_manifest(splits[s], schema=cfg.data.schema_, params=dict(
             source=str(source), ratios=cfg.data.split_ratios, seed=cfg.data.split_seed, key=split_key_for(cfg), split=s)))
     splits.counts["findings"] = findings
+    if entry is not None:
+        with atomic_dir(entry, overwrite=False) as tmp:
+            for f in data_dir.iterdir():
+                if f.is_file(): shutil.copyfile(f, tmp/f.name)
+            (tmp/"counts.json").write_text(json.dumps(splits.counts))
     return splits
 
 # %% ../nbs/07_trainer.ipynb #652e39b2
