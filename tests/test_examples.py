@@ -75,7 +75,7 @@ def test_safety_workflow(workspace):
     assert not re.search(r"bluebird|internal use only|ACME-\d|[\w.]+@example\.com", written, re.I), written
     assert "[REDACTED:banned_phrase]: hello, {name}" in written and "2.10.0.1" in written
     safety = json.loads((run/"run.json").read_text())["safety"]
-    assert safety["policy"] == "examples/safety_policy.yaml"
+    assert safety["policy"] == str((workspace/"examples"/"safety_policy.yaml").resolve())  # stored absolute: the run works from anywhere
     assert safety["findings"] == {"banned_phrase": 6, "email": 2}  # what examples/safety/README.md quotes
 
 def test_grid_batch(workspace):
