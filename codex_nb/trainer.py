@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from .core import CheckpointError, CodexWarning, ConfigError, DataError, atomic_write_text, seed_everything
 from .config import RunConfig, check_hardware, config_hash, load_config, save_config
-from .registry import load_model
+from .registry import base_model_record, load_model
 from .lora import apply_lora, save_adapter
 from .data import (SPLITS, SplitPaths, build_manifest, check_tokenized, collate, humaneval_records, length_grouped_batches,
                            save_manifest, split_jsonl, token_nll, tokenize_jsonl, tokenizer_fingerprint, write_jsonl)
@@ -376,6 +376,7 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
         model, tok = load_model(cfg.model.path or cfg.model.name, device=device, dtype=cfg.model.dtype)
         if t.gradient_checkpointing:
             model.gradient_checkpointing_enable(); model.enable_input_require_grads()
+        info["base_model"] = base_model_record(cfg.model.path or cfg.model.name)  # portable name and weights sha256 (export checks it)
         info["tokenizer"] = tokenizer_record(tok)  # what the run's token ids mean: needed to serve or resume it faithfully
         model = apply_lora(model, **cfg.lora.model_dump(exclude={"target_modules"}), target_modules=cfg.lora.target_modules)
         model.train()
