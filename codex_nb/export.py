@@ -212,7 +212,7 @@ def encode_tensor(array, quant:str):
 def pre_tokenizer_name(tok) -> str:
     """llama.cpp's name (`tokenizer.ggml.pre`) for how `tok` splits text before BPE.
 
-    Read from the tokenizer's own pre-tokenizer: GPT-2's byte-level regex is `gpt2`; a regex split followed by
+    Read from the tokenizer's own pre-tokenizer: GPT-2's byte-level regex is `gpt-2`; a regex split followed by
     byte-level mapping is named after transformers' table of the regexes llama.cpp uses (llama3, qwen2, ...). Raises
     `ModelError` for a split llama.cpp would not reproduce."""
     from transformers.integrations.gguf.gguf_tokenizer_mapping import GGUF_PRE_TOKENIZER_SPLITS
@@ -220,7 +220,7 @@ def pre_tokenizer_name(tok) -> str:
     pre, merges = spec.get("pre_tokenizer") or {}, spec["model"].get("merges") or []
     steps = pre.get("pretokenizers", [pre]) if pre else []
     kinds = [s.get("type") for s in steps]
-    if kinds == ["ByteLevel"] and (steps[0].get("use_regex", True) or not merges): return "gpt2"  # no merges: any split gives bytes
+    if kinds == ["ByteLevel"] and (steps[0].get("use_regex", True) or not merges): return "gpt-2"  # no merges: any split gives bytes
     if kinds == ["Digits", "ByteLevel"] and steps[0].get("individual_digits") and steps[1].get("use_regex", True): return "smollm"
     if kinds == ["Split", "ByteLevel"] and not steps[1].get("use_regex", True):
         pattern = steps[0].get("pattern", {}).get("Regex")
@@ -254,7 +254,6 @@ def tokenizer_metadata(tok, vocab_rows:int) -> dict:
 
 def write_tokenizer(writer, meta:dict):
     "Add `tokenizer_metadata` to a `GGUFWriter` under llama.cpp's keys."
-    import gguf
     writer.add_tokenizer_model(meta["model"]); writer.add_tokenizer_pre(meta["pre"])
     writer.add_token_list(meta["tokens"]); writer.add_token_types(meta["types"])
     writer.add_token_scores([0.0] * len(meta["tokens"]))  # BPE ranks merges by order; readers without merges need scores
@@ -334,7 +333,7 @@ def chat_family(tok) -> tuple[str|None, str|None]:
         head, tail = turn.format(role="system", content="\x00").split("\x00")
         extra = rendered[0][:-len(plain)] if rendered[0].endswith(plain) else ""
         if extra.startswith(head) and extra.endswith(tail) and len(extra) >= len(head) + len(tail): system = extra[len(head):len(extra) - len(tail)]
-        add = lambda ms: ms if system is None or ms[0]["role"] == "system" else [{"role": "system", "content": system}, *ms]
+        add = lambda ms, system=system: ms if system is None or ms[0]["role"] == "system" else [{"role": "system", "content": system}, *ms]
         if all(_render_family(family, add(ms)) == r for ms, r in zip(_PROBES, rendered)): return family, system
     return None, None
 

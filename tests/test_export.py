@@ -2,7 +2,7 @@
 import json, os, shutil, subprocess, sys
 from pathlib import Path
 import pytest
-from conftest import ROOT, assert_clean_error, read_losses, run_cli
+from conftest import assert_clean_error, read_losses, run_cli
 
 @pytest.fixture()
 def run_copy(smoke_run, tmp_path):
