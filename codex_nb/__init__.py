@@ -1,8 +1,9 @@
-"""codex-nb: offline-first, notebook-first LoRA fine-tuning of causal language models.
+"""Offline-first, notebook-first LoRA fine-tuning and evaluation of causal language models
 
-Public names are imported lazily so that `import codex_nb` and `codex-nb --help` stay instant:
-torch and transformers load only when a name that needs them is first used.
-"""
+Modules:
+
+- `codex_nb.packing`: Several examples in one row of `max_length` tokens without cross-talk: best-fit-decreasing bins, positions that restart at each example, attention that never crosses from one example into another."""
+
 __version__ = "0.1.0"
 
 _API = {

@@ -14,15 +14,16 @@ from .core import CodexError, CodexWarning, ConfigError, quiet_libraries
 
 # %% auto #0
 __all__ = ['app', 'data_app', 'DOCTOR_PACKAGES', 'BATCH_COLUMNS', 'main', 'train', 'evaluate', 'generate', 'export', 'validate',
-           'split', 'manifest', 'data_humaneval', 'models', 'doctor_report', 'bypassed_runs', 'doctor', 'report',
-           'grid_points', 'run_batch', 'result_metrics', 'plot_comparison', 'batch']
+           'split', 'manifest', 'data_humaneval', 'render_example', 'data_inspect', 'models', 'doctor_report',
+           'bypassed_runs', 'doctor', 'cache_entries', 'cache', 'run_summary', 'report', 'compare_runs', 'plot_compare',
+           'compare', 'grid_points', 'run_batch', 'result_metrics', 'plot_comparison', 'batch']
 
 # %% ../nbs/10_cli.ipynb #08e9598a
 app = typer.Typer(name="codex-nb", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]},
                   help="Offline LoRA fine-tuning and evaluation of causal language models.\n\n"
                        "Quick start: codex-nb data humaneval he.jsonl ; codex-nb train training=smoke ; codex-nb evaluate runs/demo")
-data_app = typer.Typer(no_args_is_help=True, help="Write a shipped dataset as prompt/completion JSONL.")
+data_app = typer.Typer(no_args_is_help=True, help="Shipped datasets, and what your data looks like to the trainer.")
 app.add_typer(data_app, name="data")
 
 def _examples(*lines:str) -> str:
@@ -59,28 +60,57 @@ def main(argv:list[str]|None=None):
         sys.exit(1)
 
 # %% ../nbs/10_cli.ipynb #cdef4980
+def _train_config(args:list[str], config_name:str, resume_from:str|None, extra:list[str]):
+    "The config `codex-nb train` runs: from a YAML file, a run directory (its own config.yaml) or the tree, plus overrides."
+    from codex_nb.config import load_config, load_run_config
+    first = args[0] if args and "=" not in args[0] else None
+    overrides = (args[1:] if first else args) + extra
+    if first is not None:
+        path = Path(first)
+        if path.is_dir():  # a run directory: resume it with its own settings
+            return load_run_config(path, overrides + [f"training.resume_from={resume_from or 'latest'}"])
+        if path.suffix in (".yaml", ".yml") or path.is_file():
+            return load_config(overrides + ([f"training.resume_from={resume_from}"] if resume_from else []), config_name, config_file=path)
+        raise ConfigError(f"{first!r} is neither a config file, a run directory nor an override (key=value)",
+                          hint="give my_run.yaml, runs/NAME, or overrides such as training.max_steps=20")
+    cfg = load_config(overrides + ([f"training.resume_from={resume_from}"] if resume_from else []), config_name)
+    if resume_from and (cfg.run_dir/"config.yaml").is_file():  # `run_name=demo --resume-from latest`: the run's own settings
+        return load_run_config(cfg.run_dir, [o for o in overrides if o.split("=")[0] not in ("run_name", "output_dir")]
+                               + [f"training.resume_from={resume_from}"])
+    return cfg
+
 @app.command(epilog=_examples("codex-nb train", "codex-nb train model=tiny-llama training=smoke lora.r=16 output_dir=experiments run_name=try1",
-                              "codex-nb train --config-name smoke", "codex-nb train run_name=demo --resume-from latest  # continue an interrupted run"))
-def train(overrides:Optional[list[str]]=typer.Argument(None, help="Hydra overrides: group=option (training=smoke) or key=value (lora.r=16)"),
+                              "codex-nb train --config-name smoke", "codex-nb train examples/my_run.yaml training.max_steps=10  # your own config file",
+                              "codex-nb train runs/demo  # continue a stopped run with its own settings (--resume-from latest)",
+                              "codex-nb train run_name=demo --resume-from latest  # the same, by name"))
+def train(args:Optional[list[str]]=typer.Argument(None, help="First, optionally: your YAML config file (on top of configs/) or a run directory to resume; then Hydra overrides: group=option (training=smoke) or key=value (lora.r=16)"),
           config_name:str=typer.Option("config", help="Top-level config in configs/ (config, smoke)"),
           resume_from:Optional[str]=typer.Option(None, help="Checkpoint to resume from: a path, a step_NNNNNN name, or 'latest'"),
           unsafe_no_redaction:Optional[str]=typer.Option(None, metavar="REASON", help="Turn secret/PII redaction off, giving the reason (recorded in run.json and the log)")):
-    "Fine-tune a model with LoRA; writes runs/<run_name>/ (adapter, checkpoints, metrics, run.json)."
-    from codex_nb.config import load_config
+    """Fine-tune a model with LoRA; writes runs/<run_name>/ (adapter, checkpoints, metrics, run.json).
+
+    Ctrl-C (or SIGTERM) finishes the optimizer step under way, saves a checkpoint and prints the command that continues
+    the run; a second Ctrl-C stops at once."""
     from codex_nb.trainer import train as run_training
-    overrides = list(overrides or []) + ([f"training.resume_from={resume_from}"] if resume_from else [])
+    extra = []
     if unsafe_no_redaction is not None:
         if not unsafe_no_redaction.strip(): raise ConfigError("--unsafe-no-redaction needs a reason", hint="e.g. --unsafe-no-redaction 'synthetic data, no secrets'")
-        overrides += ["safety.enabled=false", "safety.bypass_reason=" + json.dumps(unsafe_no_redaction)]
-    cfg = load_config(overrides, config_name)
-    result = run_training(cfg)
+        extra = ["safety.enabled=false", "safety.bypass_reason=" + json.dumps(unsafe_no_redaction)]
+    cfg = _train_config(list(args or []), config_name, resume_from, extra)
+    from codex_nb.trainer import TrainingInterrupted
+    try: result = run_training(cfg)
+    except TrainingInterrupted as e:  # Ctrl-C or SIGTERM: stopped after a step, with a checkpoint
+        from accelerate import PartialState
+        if PartialState().is_main_process: _echo_err(f"interrupted at step {e.step}: checkpoint saved in {e.checkpoint}\n  continue with: codex-nb train {e.run_dir} --resume-from latest")
+        raise typer.Exit(130) from None
     from accelerate import PartialState
     if not PartialState().is_main_process: return  # under torchrun / accelerate launch, one summary
     losses = result.losses
     if losses: typer.echo(f"trained {len(losses)} steps (step {result.steps - len(losses) + 1} to {result.steps}); loss {losses[0]:.4f} -> {losses[-1]:.4f}"
                           if result.resumed_from else f"trained {result.steps} steps; loss {losses[0]:.4f} -> {losses[-1]:.4f}")
     else: typer.echo(f"nothing left to train: the run had finished its {result.steps} steps")
-    if result.val_loss is not None: typer.echo(f"val loss {result.val_loss:.4f}")
+    if result.val_loss is not None:
+        typer.echo(f"val loss {result.val_loss_start:.4f} -> {result.val_loss:.4f}" if result.val_loss_start is not None else f"val loss {result.val_loss:.4f}")
     typer.echo(f"adapter: {result.adapter_dir}\nrun: {result.run_dir}")
 
 # %% ../nbs/10_cli.ipynb #0ea13bcf
@@ -154,19 +184,25 @@ def export(run_dir:Path=typer.Argument(..., help="A run directory made by codex-
     typer.echo(f"{'forced past failed gates' if not result.passed else 'parity gates passed'}; wrote {result.out_dir}: {', '.join(result.files)}")
 
 # %% ../nbs/10_cli.ipynb #63ea4e29
-@app.command(epilog=_examples("codex-nb validate", "codex-nb validate training=smoke lora.r=16", "codex-nb validate runs/demo/config.yaml"))
-def validate(args:Optional[list[str]]=typer.Argument(None, help="A YAML config file, or Hydra overrides"),
+@app.command(epilog=_examples("codex-nb validate", "codex-nb validate training=smoke lora.r=16", "codex-nb validate runs/demo/config.yaml",
+                              "codex-nb validate examples/my_run.yaml training.max_steps=5"))
+def validate(args:Optional[list[str]]=typer.Argument(None, help="Optionally a YAML config file (yours, or a run's config.yaml), then Hydra overrides"),
              config_name:str=typer.Option("config", help="Top-level config in configs/")):
-    "Print the resolved config, or every problem in it with its dotted key and a fix (exit 2)."
+    """Print the resolved config, or every problem in it with its dotted key and a fix (exit 2). Also checks that the
+    model and the data exist, are of the right kind, and that the first record fits the schema."""
     import yaml
-    from codex_nb.config import load_config, load_config_file
+    from codex_nb.config import load_config
+    from codex_nb.trainer import check_sources
     args = list(args or [])
-    if len(args) == 1 and args[0].endswith((".yaml", ".yml")) and "=" not in args[0]: cfg = load_config_file(args[0])
-    else: cfg = load_config(args, config_name)
+    first = args[0] if args and "=" not in args[0] and args[0].endswith((".yaml", ".yml")) else None
+    cfg = load_config(args[1:] if first else args, config_name, config_file=first)
     if cfg.safety.enabled:  # the policy (inline or a file) is checked too
         from codex_nb.safety import SafetyFilters
         SafetyFilters.from_policy(cfg.safety.policy, source="safety.policy")
     typer.echo(yaml.safe_dump(cfg.to_dict(), sort_keys=False).rstrip())
+    if problems := check_sources(cfg):
+        raise ConfigError("the config is valid, but a run would stop at once:\n" + "\n".join(f"  - {p}" for p in problems),
+                          hint="fix the paths above (model.name, data.path), or the records")
     typer.echo("# valid", err=True)
 
 # %% ../nbs/10_cli.ipynb #b409c445
@@ -198,7 +234,7 @@ def split(input:Path=typer.Argument(..., help="JSONL file (plain or .gz)"),
           schema:Optional[str]=typer.Option(None, help="Check every record: prompt_completion, text or messages"),
           on_error:str=typer.Option("raise", help="raise: stop at the first bad line; skip: write bad lines to the rejects file"),
           rejects:Optional[Path]=typer.Option(None, help="Rejects file for --on-error skip (default OUT_DIR/rejects.jsonl)"),
-          workers:int=typer.Option(1, min=1, help="Processes for a large plain file (same output as 1; used only with --unsafe-no-redaction)"),
+          workers:int=typer.Option(1, min=1, help="Processes for a plain file of 8 MB or more (the same output as 1)"),
           safety_policy:Optional[Path]=typer.Option(None, help="Safety policy YAML to redact with (default: configs/safety/default.yaml, as train)"),
           unsafe_no_redaction:Optional[str]=typer.Option(None, metavar="REASON", help="Write the splits unredacted, giving the reason (recorded in each manifest)")):
     """Split a JSONL file deterministically (keyed hash, streaming) and write a manifest per split.
@@ -269,6 +305,48 @@ def data_humaneval(out:Path=typer.Argument(..., help="Output JSONL file"),
     write_jsonl(records, out)
     typer.echo(f"wrote {len(records)} records to {out}")
 
+def render_example(tokenizer, example:dict, max_tokens:int=400):
+    "A tokenized example as rich `Text`: trained tokens bold green, the rest dim; cut after `max_tokens` tokens."
+    from rich.text import Text
+    ids, labels = list(example["input_ids"][:max_tokens]), list(example["labels"][:max_tokens])
+    trained = [i > 0 and l != -100 for i, l in enumerate(labels)]  # position 0 is never scored
+    text, start = Text(), 0
+    for end in range(1, len(ids) + 1):
+        if end == len(ids) or trained[end] != trained[start]:
+            text.append(tokenizer.decode(ids[start:end]), style="bold green" if trained[start] else "dim")
+            start = end
+    if len(example["input_ids"]) > max_tokens: text.append(f" ... ({len(example['input_ids']) - max_tokens} more tokens)", style="italic")
+    return text
+
+@data_app.command("inspect", epilog=_examples("codex-nb data inspect data.jsonl", "codex-nb data inspect data.jsonl data.max_length=64 --examples 1",
+                                              "codex-nb data inspect examples/custom_data/data.jsonl data.split_key=task_id model=tiny-llama"))
+def data_inspect(file:Path=typer.Argument(..., help="A JSONL file of records, as data.path would name it"),
+                 overrides:Optional[list[str]]=typer.Argument(None, help="Hydra overrides, as for train (model=..., data.max_length=..., data.schema=...)"),
+                 examples:int=typer.Option(3, min=0, help="Tokenized training examples to show"),
+                 max_tokens:int=typer.Option(400, min=1, help="Tokens shown of each example")):
+    """Show how FILE would be trained on: the data summary train prints, a few tokenized examples with the trained
+    tokens highlighted (bold green), and the label audit. Exits 2 when the audit would stop the run."""
+    import tempfile
+    from rich.console import Console
+    from codex_nb.config import load_config, quote
+    from codex_nb.registry import load_tokenizer
+    from codex_nb.trainer import inspect_data
+    cfg = load_config(list(overrides or []) + [f"data.path={quote(str(file))}"])
+    tok = load_tokenizer(cfg.model.path or cfg.model.name)
+    console = Console(highlight=False, soft_wrap=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        report = inspect_data(cfg, scratch, tok, progress=True)
+        train = report.tokenized["train"]
+        for n, i in enumerate(range(min(examples, len(train)))):
+            x = train[i]
+            console.rule(f"train example {n + 1} of {len(train)}: {len(x['input_ids'])} tokens, {int(train.trained_counts[i])} trained")
+            console.print(render_example(tok, x, max_tokens))
+    console.rule()
+    typer.echo(report.summary)
+    if report.notice: typer.echo(f"note: {report.notice}")
+    if report.problem: raise CodexError(f"label audit: {report.problem}")
+    typer.echo("label audit: ok")
+
 # %% ../nbs/10_cli.ipynb #0319dc5b
 @app.command(epilog=_examples("codex-nb models", "codex-nb models --json"))
 def models(as_json:bool=typer.Option(False, "--json", help="Print JSON")):
@@ -294,7 +372,8 @@ DOCTOR_PACKAGES = [  # (import name, distribution, feature, required)
 # the tracking extras (psutil, pynvml, mlflow, tensorboard, wandb) come from codex_nb.tracking.probe_dependencies
 
 def doctor_report(runs_dir="runs", # Where to look for runs made with redaction off
-                  backends:list[str]|None=None) -> dict: # Tracking backends a config asks for; missing ones make it unhealthy
+                  backends:list[str]|None=None, # Tracking backends a config asks for; missing ones make it unhealthy
+                  sources:list[str]=()) -> dict: # Problems with the config's model and data (`trainer.check_sources`)
     "Dependencies, devices, cache and unredacted runs: what `codex-nb doctor` prints."
     import importlib.util
     from importlib.metadata import version, PackageNotFoundError
@@ -310,7 +389,7 @@ def doctor_report(runs_dir="runs", # Where to look for runs made with redaction 
     for row in probe_dependencies(gpu=torch.cuda.is_available(), warn=False):
         deps.append(dict(package=row["package"], version=row["version"], feature=row["feature"], required=False,
                          status={"missing": "absent"}.get(row["status"], row["status"]), install=row.get("install")))
-    problems = []
+    problems = list(sources)
     try: check_backends(backends or ["ndjson"])
     except (DependencyError, ConfigError) as e: problems.append(str(e))
     devices = dict(cpu=True, cuda=torch.cuda.is_available(), cuda_devices=torch.cuda.device_count(),
@@ -340,7 +419,9 @@ def doctor(overrides:Optional[list[str]]=typer.Argument(None, help="Config overr
            config_name:str=typer.Option("config", help="Top-level config in configs/")):
     "Check dependencies, devices and the cache, and list unredacted runs; exit 0 when everything the config needs works, 1 otherwise."
     from codex_nb.config import load_config
-    report = doctor_report(runs_dir, load_config(list(overrides or []), config_name).tracking.backends)
+    from codex_nb.trainer import check_sources
+    cfg = load_config(list(overrides or []), config_name)
+    report = doctor_report(runs_dir, cfg.tracking.backends, check_sources(cfg))
     if as_json: typer.echo(json.dumps(report, indent=1))
     else:
         typer.echo(f"{'package':<14} {'version':<12} {'status':<8} feature")
@@ -352,8 +433,39 @@ def doctor(overrides:Optional[list[str]]=typer.Argument(None, help="Config overr
         for b in report["unredacted_runs"]:
             typer.echo(f"redaction was OFF: {b['run']} ({b['stage']}) by {b.get('user')} at {b.get('time')}: {b.get('reason')}")
         for p in report["problems"]: typer.echo(f"configured feature cannot work: {p}")
+        typer.echo("cache: set CODEX_NB_CACHE to move it; codex-nb cache lists what it holds, codex-nb cache --clean empties it")
         typer.echo("healthy" if report["healthy"] else "NOT healthy: install the MISSING packages above, or change the config")
     raise typer.Exit(0 if report["healthy"] else 1)
+
+def _size(path:Path) -> int: return path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+def cache_entries(root:Path|None=None) -> list[dict]:
+    "What the cache holds: converted models, prepared (split, redacted) data and tokenized stores, with size (bytes) and last change (UTC); all can be rebuilt."
+    from datetime import datetime, timezone
+    from codex_nb.core import cache_dir
+    root = Path(root) if root else cache_dir()
+    rows = []
+    for kind, folder in (("model", "models"), ("prepared", "prepared"), ("tokenized", "tokenized")):
+        for p in sorted((root/folder).glob("*")) if (root/folder).is_dir() else []:
+            if p.name.startswith("."): continue  # a build in progress or left by a crash
+            rows.append(dict(kind=kind, name=p.name, path=str(p), bytes=_size(p),
+                             changed=datetime.fromtimestamp(p.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")))
+    return rows
+
+@app.command(epilog=_examples("codex-nb cache", "codex-nb cache --clean", "CODEX_NB_CACHE=/big/disk/codex_nb codex-nb cache"))
+def cache(clean:bool=typer.Option(False, help="Delete the converted models, prepared data and tokenized stores (rebuilt when needed)"),
+          as_json:bool=typer.Option(False, "--json", help="Print JSON")):
+    "List what the cache ($CODEX_NB_CACHE, else ~/.cache/codex_nb) holds: converted models, prepared and tokenized data; --clean empties it."
+    import shutil
+    from codex_nb.core import cache_dir
+    rows = cache_entries()
+    if clean:
+        for r in rows: shutil.rmtree(r["path"]) if Path(r["path"]).is_dir() else Path(r["path"]).unlink()
+        return typer.echo(f"removed {len(rows)} entries ({sum(r['bytes'] for r in rows) / 1e6:.1f} MB) from {cache_dir()}")
+    if as_json: return typer.echo(json.dumps(rows, indent=1))
+    typer.echo(f"cache: {cache_dir()} (set CODEX_NB_CACHE to move it)")
+    for r in rows: typer.echo(f"{r['kind']:<10} {r['bytes'] / 1e6:>9.1f} MB  {r['changed']}  {r['name']}")
+    typer.echo(f"total: {sum(r['bytes'] for r in rows) / 1e6:.1f} MB in {len(rows)} entries; codex-nb cache --clean removes them all")
 
 # %% ../nbs/10_cli.ipynb #a8435f7f
 def _alive(pid) -> bool:
@@ -364,19 +476,86 @@ def _alive(pid) -> bool:
     except PermissionError: return True  # someone else's process
     return True
 
-@app.command(epilog=_examples("codex-nb report runs/demo", "codex-nb report runs/smoke"))
-def report(run_dir:Path=typer.Argument(..., help="A run directory")):
-    "Redraw a run's loss.png and print its status, steps and losses."
-    from codex_nb.tracking import plot_loss, read_metrics
-    info_path = Path(run_dir)/"run.json"
-    info = json.loads(info_path.read_text()) if info_path.exists() else {}
-    losses = [r["loss"] for r in read_metrics(run_dir, "loss")]
+_NOT_COMPARED = {"run_name", "output_dir", "training.resume_from", "overwrite"}
+
+def run_summary(run_dir) -> dict:
+    "What `report` and `compare` print of a run: status, steps, last train loss, val loss at start and end, latest evaluation scores."
+    import csv, yaml
+    from codex_nb.tracking import flatten_config, read_metrics
+    run_dir = Path(run_dir)
+    if not (run_dir/"config.yaml").exists() and not (run_dir/"run.json").exists():
+        raise ConfigError(f"{run_dir} is not a run directory (no config.yaml or run.json)", hint="give directories codex-nb train wrote, e.g. runs/demo")
+    info = json.loads((run_dir/"run.json").read_text()) if (run_dir/"run.json").exists() else {}
     status = info.get("status", "?")
     if status == "running" and info.get("host") == socket.gethostname() and not _alive(info.get("pid")):
-        status = "stopped without finishing (killed?); continue it with codex-nb train ... --resume-from latest"
-    typer.echo(f"{run_dir}: status {status}, {len(losses)} logged steps" +
-               (f", loss {losses[0]:.4f} -> {losses[-1]:.4f}" if losses else ""))
-    typer.echo(f"plot: {plot_loss(run_dir)}")
+        status = f"stopped without finishing (killed?); continue it with codex-nb train {run_dir} --resume-from latest"
+    try: records = read_metrics(run_dir)
+    except CodexError: records = []
+    losses = [r["loss"] for r in records if "loss" in r]
+    scores = {}  # (split, metric, model) -> the latest value
+    if (run_dir/"eval"/"summary.csv").exists():
+        for row in csv.DictReader(open(run_dir/"eval"/"summary.csv", encoding="utf-8")):
+            scores[(row["split"], row["metric"], row["model"])] = float(row["value"])
+    config = flatten_config(yaml.safe_load((run_dir/"config.yaml").read_text())) if (run_dir/"config.yaml").exists() else {}
+    return dict(run=str(run_dir), status=status, steps=info.get("steps", len(losses)), losses=losses, val_loss_start=info.get("val_loss_start"),
+                val_loss=info.get("val_loss"), scores=scores, config=config)
+
+def _fmt(x) -> str: return "-" if x is None else f"{x:.4f}" if isinstance(x, float) else str(x)
+
+@app.command(epilog=_examples("codex-nb report runs/demo", "codex-nb report runs/smoke"))
+def report(run_dir:Path=typer.Argument(..., help="A run directory")):
+    "Redraw a run's loss.png and print its status, steps, train and validation loss and its latest evaluation."
+    from codex_nb.tracking import plot_loss
+    s = run_summary(run_dir)
+    losses = s["losses"]
+    typer.echo(f"{run_dir}: status {s['status']}, {len(losses)} logged steps" + (f", loss {losses[0]:.4f} -> {losses[-1]:.4f}" if losses else ""))
+    if s["val_loss"] is not None: typer.echo(f"val loss {_fmt(s['val_loss_start'])} -> {_fmt(s['val_loss'])}")
+    for (split, metric, model), value in sorted(s["scores"].items()): typer.echo(f"eval {split} {metric} ({model}): {value:.4f}")
+    if losses: typer.echo(f"plot: {plot_loss(run_dir)}")
+
+def compare_runs(run_dirs:list) -> tuple[list[str], list[list[str]]]:
+    "A table of runs side by side: the config keys that differ, status, steps, losses and every evaluation score (latest)."
+    runs = [run_summary(r) for r in run_dirs]
+    keys = sorted({k for r in runs for k in r["config"]} - _NOT_COMPARED)
+    differing = [k for k in keys if len({json.dumps(r["config"].get(k), default=str) for r in runs}) > 1]
+    rows = [[k] + [str(r["config"].get(k, "-")) for r in runs] for k in differing]  # settings as written, 5e-05 stays 5e-05
+    rows += [["status"] + [r["status"].split(";")[0] for r in runs], ["steps"] + [str(r["steps"]) for r in runs],
+             ["train loss (last step)"] + [_fmt(r["losses"][-1] if r["losses"] else None) for r in runs],
+             ["val loss (start)"] + [_fmt(r["val_loss_start"]) for r in runs], ["val loss (end)"] + [_fmt(r["val_loss"]) for r in runs]]
+    for split, metric, model in sorted({k for r in runs for k in r["scores"]}):
+        rows.append([f"{split} {metric} ({model})"] + [_fmt(r["scores"].get((split, metric, model))) for r in runs])
+    return [Path(r["run"]).name for r in runs], rows
+
+def plot_compare(run_dirs:list, out) -> Path:
+    "The runs' loss curves overlaid: smoothed train loss as lines, validation loss as dots of the same colour."
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from codex_nb.tracking import read_metrics, smooth
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for i, run in enumerate(run_dirs):
+        try: records = read_metrics(run)
+        except CodexError: continue
+        color = f"C{i % 10}"
+        train = [(r["step"], r["loss"]) for r in records if "loss" in r]
+        val = [(r["step"], r["val_loss"]) for r in records if "val_loss" in r]
+        if train: ax.plot([s for s, _ in train], smooth([l for _, l in train]), color=color, label=f"{Path(run).name} (train, smoothed)")
+        if val: ax.plot(*zip(*val), "o--", color=color, alpha=0.8, label=f"{Path(run).name} (val)")
+    ax.set_xlabel("optimizer step"); ax.set_ylabel("loss (nats/token)"); ax.grid(alpha=0.3)
+    if ax.lines: ax.legend(fontsize=7)
+    fig.tight_layout(); fig.savefig(out, dpi=100); plt.close(fig)
+    return Path(out)
+
+@app.command(epilog=_examples("codex-nb compare runs/demo experiments/try1", "codex-nb compare runs/demo runs/my_run --out compare.png"))
+def compare(run_dirs:list[Path]=typer.Argument(..., help="Run directories to compare"),
+            out:Optional[Path]=typer.Option(None, help="Where to draw the loss curves (default: compare.png beside the first run)")):
+    "Print runs side by side (the settings that differ, losses, every evaluation score) and overlay their loss curves in compare.png."
+    names, rows = compare_runs(run_dirs)
+    width = max([len(r[0]) for r in rows] + [10])
+    cols = [max(len(n), *(len(r[i + 1]) for r in rows), 8) for i, n in enumerate(names)]
+    typer.echo(f"{'':<{width}}  " + "  ".join(f"{n:>{w}}" for n, w in zip(names, cols)))
+    for r in rows: typer.echo(f"{r[0]:<{width}}  " + "  ".join(f"{v:>{w}}" for v, w in zip(r[1:], cols)))
+    typer.echo(f"plot: {plot_compare(run_dirs, out or Path(run_dirs[0]).parent/'compare.png')}")
 
 # %% ../nbs/10_cli.ipynb #746643ee
 def grid_points(grid:dict) -> list[dict]:
@@ -388,10 +567,11 @@ def grid_points(grid:dict) -> list[dict]:
 
 def _canonical(value) -> str: return json.dumps(value, sort_keys=True, ensure_ascii=True, default=str)
 
-def _slug(point:dict) -> str:
-    "A point's directory name: its parameters in safe characters (readable), then a hash of their exact values (unique)."
+def _slug(point:dict, lead:list[str]=()) -> str:
+    "A point's directory name: its parameters in safe characters, `lead` (the swept ones) first, then a hash of the exact values."
     import hashlib, re
-    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", "_".join(f"{k}-{v}" for k, v in point.items()))[:100].strip("_.")
+    keys = [*lead, *(k for k in point if k not in lead)]
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", "_".join(f"{k}-{point[k]}" for k in keys))[:100].strip("_.")
     return f"{readable}-{hashlib.sha256(_canonical(point).encode()).hexdigest()[:8]}"
 
 def _finished(status_file:Path, point:dict) -> dict|None:
@@ -430,11 +610,12 @@ def run_batch(notebook, # A notebook with a cell tagged `parameters`, including 
         raise ConfigError(f"{grid}: {notebook.name} has no parameter(s) " + ", ".join(f"{k!r}" + (f" (did you mean {c[0]!r}?)" if c else "") for k, c in close.items()),
                           hint=f"its parameters: {', '.join(sorted(known))}")
     rows, points = [], grid_points(spec)
+    swept = [k for k, values in spec.items() if len(values) > 1]  # what tells the points apart leads every label
     say = log or (lambda line: None)
     for i, point in enumerate(points):
-        point_dir = out_dir/"points"/f"{i:03d}-{_slug(point)}"
+        point_dir = out_dir/"points"/f"{i:03d}-{_slug(point, swept)}"
         status_file = point_dir/"status.json"
-        where = f"point {i + 1}/{len(points)} ({', '.join(f'{k}={v}' for k, v in point.items())[:100]})"
+        where = f"point {i + 1}/{len(points)} ({', '.join(f'{k}={point[k]}' for k in [*swept, *(k for k in point if k not in swept)])[:100]})"
         if (row := _finished(status_file, point)) is not None:  # finished in an earlier call: not rerun
             row["point"] = i; say(f"{where}: finished earlier, kept")
         else:
@@ -473,7 +654,8 @@ def plot_comparison(rows:list[dict], # Rows as returned by `run_batch`
                     params:list[str], # The grid's parameter names
                     out, # Image path (PNG)
                     max_panels:int=6) -> Path|None: # Panels drawn at most (the first metrics reported)
-    "Bar chart of each numeric result per grid point; returns the image path, or None when no point reported a number."
+    """Each numeric result per grid point, one panel per result, the y axis scaled to the values (differences of a few
+    percent stay visible); returns the image path, or None when no point reported a number."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -487,11 +669,15 @@ def plot_comparison(rows:list[dict], # Rows as returned by `run_batch`
     for ax, m in zip(axes[:, 0], metrics):
         raw = [r.get(m) if r.get("status") == "ok" and isinstance(r.get(m), (int, float)) else None for r in rows]
         values = [v if v is not None and math.isfinite(v) else None for v in raw]
-        ax.bar(range(len(rows)), [v if v is not None else 0 for v in values], color=["C0" if v is not None else "none" for v in values])
+        shown = [v for v in values if v is not None]
+        low, high = (min(shown), max(shown)) if shown else (0.0, 1.0)
+        margin = (high - low) * 0.15 or abs(high) * 0.05 or 1.0
+        ax.set_ylim(low - margin, high + margin)  # scaled to the data: a bar chart from 0 hides differences of a few percent
+        ax.plot([i for i, v in enumerate(values) if v is not None], shown, "o", color="C0")
         for i, (v, r) in enumerate(zip(values, raw)):
             if many and v is not None: continue
             ax.annotate("failed" if rows[i].get("status") != "ok" else f"{v:.4g}" if v is not None else str(r) if r is not None else "-",
-                        (i, v or 0), ha="center", va="bottom", fontsize=8)
+                        (i, v if v is not None else low), ha="center", va="bottom", fontsize=8, xytext=(0, 4), textcoords="offset points")
         ax.set_ylabel(text(m), fontsize=9); ax.set_xticks(range(len(rows))); ax.set_xticklabels([]); ax.grid(axis="y", alpha=0.3)
     axes[-1, 0].set_xticklabels(labels, rotation=30 if not many else 90, ha="right" if not many else "center", fontsize=8 if not many else 5)
     fig.tight_layout()

@@ -17,8 +17,8 @@ from .core import ConfigError, atomic_write_text, cpu_has_native_bf16, resolve_d
 # %% auto #0
 __all__ = ['EVAL_METRICS', 'SCHEMA_VERSION', 'FOREIGN_KEYS', 'MIGRATIONS', 'ModelConfig', 'DataConfig', 'LoraSettings',
            'TrainingConfig', 'check_metric_name', 'EvalConfig', 'SafetyConfig', 'TrackingConfig', 'RunConfig', 'Rename',
-           'upgrade', 'validate', 'config_dir', 'compose', 'load_config', 'quote', 'save_config', 'load_config_file',
-           'config_hash', 'check_hardware']
+           'upgrade', 'validate', 'config_dir', 'compose', 'load_config', 'quote', 'read_yaml', 'apply_overrides',
+           'load_run_config', 'save_config', 'load_config_file', 'config_hash', 'resolve_paths', 'check_hardware']
 
 # %% ../nbs/01_config.ipynb #5d8b156c
 class _Part(BaseModel):
@@ -42,7 +42,7 @@ class DataConfig(_Part):
     split_key: str|None = "auto"  # Field whose value decides the split (records sharing it stay together); auto: task_id for HumanEval, else the whole record
     max_length: int = Field(512, gt=8)  # Tokens per example, prompt + completion + EOS; longer ones are truncated
     limit: int|None = Field(None, gt=0)  # Use only the first `limit` records (smoke runs)
-    num_proc: int|None = Field(None, gt=0)  # Processes that tokenize a file of 8 MB or more; null: the cores available
+    num_proc: int|None = Field(None, gt=0)  # Processes that split and redact a file of 8 MB or more and tokenize a chat file; null: all cores
     max_dropped_fraction: float = Field(0.01, ge=0, le=1)  # Fail when more examples than this lose every trained token to max_length
     packing: bool = False  # Pack several examples into each max_length row (attention and positions kept per example)
 
@@ -75,7 +75,7 @@ class TrainingConfig(_Part):
     learning_rate: float = Field(5e-4, gt=0)  # Peak learning rate of AdamW
     weight_decay: float = Field(0.0, ge=0)  # AdamW decoupled weight decay
     lr_scheduler_type: Literal["cosine", "linear", "constant"] = "cosine"  # Schedule after warmup
-    warmup_steps: int = Field(5, ge=0)  # Optimizer steps of linear warmup
+    warmup_steps: int = Field(5, ge=0)  # Optimizer steps of linear warmup; a shorter run warms up for one step less than it has, with a notice
     max_steps: int|None = Field(60, gt=0)  # Optimizer steps to run; wins over num_epochs
     num_epochs: float|None = Field(None, gt=0)  # Passes over the train split, when max_steps is null
     max_grad_norm: float|None = 1.0  # Gradient clipping norm; null disables it
@@ -83,6 +83,7 @@ class TrainingConfig(_Part):
     gradient_checkpointing: bool = False  # Recompute activations to save memory
     logging_steps: int = Field(1, gt=0)  # Log every N optimizer steps
     eval_every: int|None = Field(None, gt=0)  # Validation loss every N optimizer steps; null: only at the end
+    eval_max_examples: int|None = Field(64, gt=0)  # Validation loss on the first N val examples (a keyed random sample); null: all
     save_every: int|None = Field(20, gt=0)  # Checkpoint every N optimizer steps; null: only at the end
     save_total_limit: int|None = Field(2, gt=0)  # Checkpoints kept: the newest, or with keep_best the best and the newest N-1
     keep_best: bool = False  # Keep the lowest-validation-loss checkpoint, counted inside save_total_limit (needs eval_every)
@@ -91,8 +92,6 @@ class TrainingConfig(_Part):
     @model_validator(mode="after")
     def _check(self):
         if self.max_steps is None and self.num_epochs is None: raise ValueError("set training.max_steps or training.num_epochs")
-        if self.max_steps is not None and self.warmup_steps >= self.max_steps:
-            raise ValueError(f"warmup_steps={self.warmup_steps} must be below max_steps={self.max_steps}")
         if self.keep_best and not self.eval_every:
             raise ValueError("keep_best=true needs eval_every (the best checkpoint is chosen by validation loss)")
         if self.keep_best and not self.save_every:
@@ -333,9 +332,19 @@ def compose(overrides:list[str]=(), # Hydra overrides: `group=option`, `key.sub=
 
 def load_config(overrides:list[str]=(), # Hydra overrides, e.g. `["training=smoke", "lora.r=16"]`
                 config_name:str="config", # Top-level config file in the tree
-                config_path:str|Path|None=None) -> RunConfig: # The tree; defaults to `config_dir()`
-    "Compose and validate a `RunConfig`. Raises `ConfigError` naming every bad key and value."
-    return validate(compose(overrides, config_name, config_path), source=f"configs/{config_name}.yaml" + (f" + {len(overrides)} override(s)" if overrides else ""))
+                config_path:str|Path|None=None, # The tree; defaults to `config_dir()`
+                config_file:str|Path|None=None) -> RunConfig: # Your YAML file, full or partial, applied on top of the tree
+    "Compose and validate a `RunConfig`: the tree, then `config_file`, then `overrides`. Raises `ConfigError` naming every bad key."
+    overrides = list(overrides)
+    source = f"configs/{config_name}.yaml" + (f" + {config_file}" if config_file else "") + (f" + {len(overrides)} override(s)" if overrides else "")
+    if config_file is None: return validate(compose(overrides, config_name, config_path), source=source)
+    root = Path(config_path).resolve() if config_path else config_dir()
+    user = read_yaml(config_file)
+    choices = [f"{k}={v}" for k, v in user.items() if isinstance(v, str) and (root/k).is_dir()]  # `model: tiny-llama`
+    values = {k: v for k, v in user.items() if not (isinstance(v, str) and (root/k).is_dir())}
+    cli_choices = [o for o in overrides if _is_group_choice(o, root)]
+    merged = _deep_merge(compose(choices + cli_choices, config_name, config_path), values)
+    return validate(apply_overrides(merged, [o for o in overrides if not _is_group_choice(o, root)]), source=source)
 
 # %% ../nbs/01_config.ipynb #d4db80e2
 def quote(value) -> str:
@@ -347,25 +356,79 @@ def quote(value) -> str:
     text = re.sub(r"(\\+)(?='|$)", lambda m: m.group(1) * 2, str(value))  # a run of backslashes before ' or the end
     return "'" + text.replace("'", "\\'") + "'"
 
+# %% ../nbs/01_config.ipynb #fe20f22f
+def _is_group_choice(override:str, root:Path) -> bool:
+    key, eq, _ = override.partition("=")
+    return bool(eq) and not key.startswith(("+", "~")) and (root/key).is_dir()
+
+def _deep_merge(base:dict, update:dict) -> dict:
+    out = dict(base)
+    for k, v in update.items(): out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+def read_yaml(path) -> dict:
+    "A YAML mapping from `path`. Raises `ConfigError` naming the file, and the line and column of a syntax error."
+    path = Path(path)
+    if not path.is_file(): raise ConfigError(f"config file {path} not found" + (" (it is a directory)" if path.is_dir() else ""),
+                                             hint="check the path; a run directory resumes with codex-nb train RUN_DIR")
+    try: data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line+1}:{mark.column+1}" if mark else str(path)
+        raise ConfigError(f"{where}: not valid YAML ({getattr(e, 'problem', e)})", hint="fix the YAML syntax") from None
+    if data is None: return {}
+    if not isinstance(data, dict): raise ConfigError(f"{path}: a config file holds a mapping of keys, not a {type(data).__name__}",
+                                                     hint="write it as key: value lines, e.g. training: {max_steps: 20}")
+    return data
+
+def apply_overrides(data:dict, # A complete config as plain data (no defaults list)
+                    overrides:list[str]) -> dict: # Hydra value overrides, e.g. `training.max_steps=20`
+    "`data` with Hydra `overrides` applied (the full override grammar: quoting, lists, `++key=value`)."
+    import tempfile
+    if not overrides: return data
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp)/"config.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+        return compose(overrides, "config", tmp)
+
+def load_run_config(run_dir, # A run directory: its config.yaml is the run's resolved config
+                    overrides:list[str]=()) -> RunConfig: # Hydra value overrides applied on top
+    "A run's own config, with `overrides`, placed where the run directory is now (so a moved run still resumes)."
+    run_dir = Path(run_dir)
+    if not (run_dir/"config.yaml").is_file():
+        raise ConfigError(f"{run_dir} is not a run directory (no config.yaml in it)", hint="give the directory codex-nb train wrote, e.g. runs/demo")
+    data = read_yaml(run_dir/"config.yaml")
+    data.update(output_dir=str(run_dir.resolve().parent), run_name=run_dir.resolve().name)
+    return validate(apply_overrides(data, list(overrides)), source=str(run_dir/"config.yaml") + (f" + {len(overrides)} override(s)" if overrides else ""))
+
 # %% ../nbs/01_config.ipynb #4a603110
 def save_config(cfg:RunConfig, path) -> Path:
     "Write `cfg` as YAML to `path` (atomically)."
     return atomic_write_text(path, yaml.safe_dump(cfg.to_dict(), sort_keys=False))
 
 def load_config_file(path) -> RunConfig:
-    "Read and validate a YAML config file. Raises `ConfigError` naming the file."
-    path = Path(path)
-    if not path.exists(): raise ConfigError(f"config file {path} not found", hint="check the path")
-    try: data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{path}:{mark.line+1}:{mark.column+1}" if mark else str(path)
-        raise ConfigError(f"{where}: not valid YAML ({getattr(e, 'problem', e)})", hint="fix the YAML syntax") from None
-    return validate(data or {}, source=str(path))
+    "Read and validate a complete YAML config file (a run's `config.yaml`). Raises `ConfigError` naming the file."
+    return validate(read_yaml(path), source=str(path))
 
 def config_hash(cfg:RunConfig) -> str:
     "sha256 of the config's canonical JSON (sorted keys): equal configs, equal hashes."
     return hashlib.sha256(json.dumps(cfg.to_dict(), sort_keys=True).encode()).hexdigest()
+
+# %% ../nbs/01_config.ipynb #89daae90
+def resolve_paths(cfg:RunConfig, # A validated config
+                  base=None) -> RunConfig: # Relative paths are relative to this directory; default: the working directory
+    "`cfg` with its local paths absolute: `data.path`, `model.path`, a `dir:`/`gguf:` or path `model.name`, a policy file."
+    base = Path(base or Path.cwd())
+    absolute = lambda p: str((base/Path(p).expanduser()).resolve()) if p else p
+    name = cfg.model.name
+    kind, sep, rest = name.partition(":")
+    if kind in ("dir", "gguf") and rest: name = f"{kind}:{absolute(rest)}"
+    elif name.endswith(".gguf") or (base/name).is_dir(): name = absolute(name)  # a bare path; a registry name has no slash
+    policy = cfg.safety.policy
+    if isinstance(policy, str) and policy: policy = absolute(policy)
+    return cfg.model_copy(update=dict(
+        model=cfg.model.model_copy(update=dict(name=name, path=absolute(cfg.model.path))),
+        data=cfg.data.model_copy(update=dict(path=absolute(cfg.data.path))),
+        safety=cfg.safety.model_copy(update=dict(policy=policy))))
 
 # %% ../nbs/01_config.ipynb #f53f4101
 def check_hardware(cfg:RunConfig) -> str:

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from .core import DataError, atomic_write_text, cache_dir, sha256_file
+from .core import CodexError, DataError, SafetyError, atomic_write_text, cache_dir, sha256_file
 
 # %% auto #0
 __all__ = ['ON_ERROR', 'SCHEMAS', 'SCHEMA_HINTS', 'SPLITS', 'IGNORE_INDEX', 'TOKENIZED_FORMAT', 'ReadStats', 'rejects_path',
            'iter_jsonl_lines', 'read_jsonl', 'records_from', 'write_jsonl', 'PromptCompletion', 'Text', 'Message',
            'Messages', 'check_schema', 'schema_check', 'check_record', 'load_records', 'humaneval_path',
            'humaneval_records', 'SplitPaths', 'check_ratios', 'split_key', 'check_rejects_path', 'split_jsonl',
-           'Manifest', 'build_manifest', 'manifest_path', 'save_manifest', 'record_at', 'load_manifest',
+           'process_map', 'Manifest', 'build_manifest', 'manifest_path', 'save_manifest', 'record_at', 'load_manifest',
            'verify_manifest', 'tokenize_example', 'tokenize_text', 'chat_segments', 'tokenize_messages',
            'tokenize_record', 'tokenize_records', 'tokenizer_fingerprint', 'tokenized_cache_path', 'tokenize_batch',
            'TokenizedDataset', 'available_cores', 'build_tokenized_store', 'tokenize_jsonl', 'check_tokenized',
@@ -60,7 +60,8 @@ def _has_lone_surrogate(value) -> bool:
 def _bad_line(path, lineno, col, why, line:bytes) -> DataError:
     shown = line.decode("utf-8", errors="replace").rstrip("\r\n")[:80]
     return DataError(f"{path}:{lineno}:{col}: {why}; the line starts: {shown!r}",
-                     hint="fix or delete that line (each line must be one JSON object), or read with on_error='skip'")
+                     hint="fix or delete that line (each line must be one JSON object), or skip bad lines: data.on_error=skip "
+                          "(train), --on-error skip (split), on_error='skip' (Python)")
 
 # %% ../nbs/04_data.ipynb #9b7ca841
 def _json_encoder(sort_keys:bool) -> Callable[[object], str]:
@@ -385,8 +386,9 @@ def split_jsonl(path, # Input JSONL (plain or .gz)
     tmp = {s: out_dir/f".{s}.jsonl.{tag}.tmp" for s in SPLITS}
     counts, stats = dict.fromkeys(SPLITS, 0) | {"dropped": 0}, ReadStats()
     try:
-        ranges = _line_ranges(path, workers) if workers > 1 and transform is None and not limit else []
-        if len(ranges) > 1: seen = _split_parallel(path, ranges, tmp, rejects, on_error, schema, key, bounds, prefix, counts, stats)
+        parallel = workers > 1 and not limit and (transform is None or hasattr(transform, "merge"))  # a transform that pickles
+        ranges = _line_ranges(path, workers) if parallel else []
+        if len(ranges) > 1: seen = _split_parallel(path, ranges, tmp, rejects, on_error, schema, key, bounds, prefix, counts, stats, transform)
         else:
             with contextlib.ExitStack() as stack:
                 files = {s: stack.enter_context(open(p, "wb")) for s, p in tmp.items()}
@@ -432,15 +434,16 @@ def _line_ranges(path, parts:int) -> list[tuple[int, int, int]]:
 # %% ../nbs/04_data.ipynb #571aadf1
 def _split_part(job:tuple) -> dict:
     "A worker of a parallel split: route one byte range of the file into part files. Returns counts, or the error met."
-    path, (start, end, first_line), parts, rejects, on_error, schema, key, bounds, prefix = job
+    path, (start, end, first_line), parts, rejects, on_error, schema, key, bounds, prefix, transform = job
     counts, stats = dict.fromkeys(SPLITS, 0) | {"dropped": 0}, ReadStats()
     try:
         with contextlib.ExitStack() as stack:
             files = {s: stack.enter_context(open(parts[s], "wb")) for s in SPLITS}
             records = _scan(path, on_error, rejects, stats, _split_check(schema, key), start, end, first_line, warn=False)
-            seen = _route(stack.enter_context(contextlib.closing(records)), files, bounds, prefix, key, counts)
-    except DataError as e: return dict(error=(e.message, e.hint))
-    return dict(counts=counts, seen=seen, lines=stats.lines, blank=stats.blank, rejected=stats.rejected)
+            seen = _route(stack.enter_context(contextlib.closing(records)), files, bounds, prefix, key, counts, transform)
+    except CodexError as e: return dict(error=(type(e).__name__, e.message, e.hint))
+    return dict(counts=counts, seen=seen, lines=stats.lines, blank=stats.blank, rejected=stats.rejected,
+                findings=getattr(transform, "findings", None))
 
 def _join(parts:list[Path], dest:Path):
     "Concatenate `parts` into `dest`, in order."
@@ -448,19 +451,41 @@ def _join(parts:list[Path], dest:Path):
         for part in parts:
             with open(part, "rb") as f: shutil.copyfileobj(f, out, 1 << 20)
 
-def _split_parallel(path, ranges, tmp:dict, rejects:Path, on_error, schema, key, bounds, prefix, counts:dict, stats:ReadStats) -> int:
-    "Split `ranges` of `path` in worker processes into the files `tmp`; fills `counts` and `stats`, returns records seen."
-    import multiprocessing, codex_nb.data
+@contextlib.contextmanager
+def _main_hidden():
+    "Spawned workers never import `__main__`: spawn would otherwise re-run a user's script that lacks a main guard."
+    main = sys.modules.get("__main__")
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if main is not None and k in main.__dict__}
+    if "__file__" in saved: del main.__dict__["__file__"]
+    if "__spec__" in saved: main.__dict__["__spec__"] = None
+    try: yield
+    finally:
+        if main is not None: main.__dict__.update(saved)
+
+def process_map(fn, # A function of this package, found by module name in the workers (so it pickles from a notebook too)
+                jobs:list, processes:int, initializer=None, initargs:tuple=()) -> Iterator:
+    "`fn(job)` for each job in `processes` spawned workers, yielded in job order; the workers start without `__main__`."
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    with ProcessPoolExecutor(min(processes, len(jobs)), mp_context=multiprocessing.get_context("spawn"),
+                             initializer=initializer, initargs=initargs) as pool:
+        with _main_hidden(): futures = [pool.submit(fn, job) for job in jobs]  # every worker starts here
+        for future in futures: yield future.result()
+
+def _split_parallel(path, ranges, tmp:dict, rejects:Path, on_error, schema, key, bounds, prefix, counts:dict, stats:ReadStats,
+                    transform=None) -> int:
+    "Split `ranges` of `path` in worker processes into the files `tmp`; fills `counts` and `stats`, returns records seen."
+    import codex_nb.data
     parts = [{s: p.with_name(f"{p.name}.{i}") for s, p in tmp.items()} for i in range(len(ranges))]
     reject_parts = [rejects.with_name(f".{rejects.name}.{uuid.uuid4().hex}.{i}") for i in range(len(ranges))]
-    jobs = [(str(path), r, {s: str(p) for s, p in parts[i].items()}, str(reject_parts[i]), on_error, schema, key, bounds, prefix)
+    jobs = [(str(path), r, {s: str(p) for s, p in parts[i].items()}, str(reject_parts[i]), on_error, schema, key, bounds, prefix, transform)
             for i, r in enumerate(ranges)]
     try:
-        with ProcessPoolExecutor(len(jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
-            results = list(pool.map(codex_nb.data._split_part, jobs))  # by module name, so it pickles even from a notebook
+        results = list(process_map(codex_nb.data._split_part, jobs, len(jobs)))
         for r in results:  # file order: the first error a sequential read would meet
-            if "error" in r: raise DataError(*r["error"])
+            if "error" in r:
+                kind, message, hint = r["error"]
+                raise (SafetyError if kind == "SafetyError" else DataError)(message, hint=hint)
         for s in SPLITS: _join([p[s] for p in parts], tmp[s])
         if on_error == "skip":
             joined = rejects.with_name(f".{rejects.name}.{uuid.uuid4().hex}.tmp")
@@ -469,6 +494,7 @@ def _split_parallel(path, ranges, tmp:dict, rejects:Path, on_error, schema, key,
         for p in [*reject_parts, *(p for part in parts for p in part.values())]: Path(p).unlink(missing_ok=True)
     for r in results:
         for name, n in r["counts"].items(): counts[name] += n
+        if r["findings"]: transform.merge(r["findings"])
         stats.lines, stats.blank, stats.rejected = stats.lines + r["lines"], stats.blank + r["blank"], stats.rejected + r["rejected"]
     stats.records, stats.rejects = sum(r["seen"] for r in results), rejects if on_error == "skip" else None
     if stats.rejected: warnings.warn(f"{path}: skipped {stats.rejected} bad line(s), written to {rejects}", stacklevel=3)
@@ -606,7 +632,8 @@ def chat_segments(tokenizer, # A `transformers` tokenizer with a chat template
     "The rendered chat as `(text, trained)` segments, and whether every assistant turn is trained (else only the final one)."
     if not getattr(tokenizer, "chat_template", None):
         raise DataError("the tokenizer has no chat template, which the 'messages' schema needs",
-                        hint="use a chat (instruct) model's tokenizer, set tokenizer.chat_template, or use schema prompt_completion")
+                        hint="use a chat (instruct) model, add a chat_template to the model directory's tokenizer_config.json, "
+                             "or use data.schema=prompt_completion")
     messages = [dict(m) for m in messages]
     try: full = _render(tokenizer, messages)
     except Exception as e: raise DataError(f"the chat template refused the conversation: {e}", hint="check the roles and their order") from None
@@ -692,8 +719,11 @@ def tokenized_cache_path(data_sha256:str, tokenizer, max_length:int, schema:str=
 
 # %% ../nbs/04_data.ipynb #7f2e3e21
 def _ids(tokenizer, texts:list[str]) -> list[list[int]]:
-    "Token ids of each text, in one batched call."
-    return tokenizer(texts, add_special_tokens=False)["input_ids"] if texts else []
+    "Token ids of each text, in one batched call (the Rust tokenizer's own `encode_batch` when there is one)."
+    if not texts: return []
+    backend = getattr(tokenizer, "backend_tokenizer", None)  # what a fast tokenizer's __call__ runs, without building dicts
+    if backend is None: return tokenizer(texts, add_special_tokens=False)["input_ids"]
+    return [e.ids for e in backend.encode_batch(texts, add_special_tokens=False)]
 
 def tokenize_batch(tokenizer, # A `transformers` tokenizer with an EOS token (and a chat template for `messages`)
                    records:list[dict], # Records of `schema`
@@ -865,16 +895,17 @@ def available_cores() -> int:
 def build_tokenized_store(path, # A JSONL file; every record is checked against `schema`
                           directory, # The store's directory, created (its parent must exist)
                           tokenizer, max_length:int=512, schema:str="prompt_completion",
-                          num_proc:int|None=None, # Worker processes for a file of 8 MB or more; None: `available_cores()`
+                          num_proc:int|None=None, # Worker processes for a chat file of 8 MB or more; None: `available_cores()`
                           chunk_size:int=1000, # Records per batched tokenizer call
                           progress:bool=False) -> TokenizedDataset: # Show a progress bar (records)
     "Tokenize `path` into a `TokenizedDataset` at `directory` (see above). Raises `DataError` naming file:line."
-    import multiprocessing, pickle, codex_nb.data
-    from concurrent.futures import ProcessPoolExecutor
+    import pickle, codex_nb.data
     from tqdm.auto import tqdm
     directory = Path(directory); directory.mkdir()
     num_proc = available_cores() if num_proc is None else num_proc
-    ranges = _line_ranges(path, 4 * num_proc) if num_proc > 1 else []  # [] below 8 MB: starting workers costs more
+    # processes pay off where Python does the work (chat templates); the Rust tokenizer already uses every core for
+    # the other schemas, and below 8 MB starting workers costs more than it saves (_line_ranges returns [])
+    ranges = _line_ranges(path, 4 * num_proc) if num_proc > 1 and schema == "messages" else []
     prefixes = [directory/f"part{i:05d}" for i in range(max(len(ranges), 1))]
     total = None
     if progress:  # lines, counted at disk speed: the bar's total (blank lines included)
@@ -882,12 +913,10 @@ def build_tokenized_store(path, # A JSONL file; every record is checked against 
     with tqdm(total=total, disable=not progress, desc=f"tokenize {Path(path).name}", unit="rec", unit_scale=True) as bar:
         if len(ranges) > 1:
             jobs = [(str(path), r, str(prefix), max_length, schema, chunk_size) for r, prefix in zip(ranges, prefixes)]
-            with ProcessPoolExecutor(min(num_proc, len(jobs)), mp_context=multiprocessing.get_context("spawn"),
-                                     initializer=codex_nb.data._init_worker, initargs=(pickle.dumps(tokenizer),)) as pool:
-                counts = []
-                for result in pool.map(codex_nb.data._tokenize_part, jobs):  # in file order
-                    if "error" in result: raise DataError(*result["error"])
-                    counts.append(result); bar.update(result["records"])
+            counts = []
+            for result in process_map(codex_nb.data._tokenize_part, jobs, num_proc, codex_nb.data._init_worker, (pickle.dumps(tokenizer),)):
+                if "error" in result: raise DataError(*result["error"])  # in file order: the first error a sequential read meets
+                counts.append(result); bar.update(result["records"])
         else: counts = [_tokenize_range(path, None, prefixes[0], tokenizer, max_length, schema, chunk_size, bar.update)]
     _join_parts(prefixes, directory, counts)
     for prefix in prefixes:

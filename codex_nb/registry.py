@@ -15,7 +15,8 @@ from .core import DTYPES, ModelError, atomic_dir, cache_dir, offline, resolve_de
 # %% auto #0
 __all__ = ['TINY_LLAMA', 'TINY_GPT2', 'REGISTRY', 'CHATML_TEMPLATE', 'ModelSpec', 'get_spec', 'locate', 'check_safetensors',
            'check_weights', 'verify_checksum', 'check_causal_lm', 'gguf_architecture', 'check_gguf', 'byte_tokenizer',
-           'converted_dir', 'prepare_tokenizer', 'base_model_name', 'load_model', 'base_model_record', 'list_models']
+           'converted_dir', 'prepare_tokenizer', 'base_model_name', 'load_model', 'load_tokenizer', 'is_converted',
+           'check_source', 'base_model_record', 'list_models']
 
 # %% ../nbs/02_registry.ipynb #f69aa317
 class ModelSpec(BaseModel):
@@ -397,6 +398,45 @@ def load_model(spec:ModelSpec|str="smollm2-135m-instruct", # A `ModelSpec`, or a
     model.name_or_path = model.config.name_or_path = base_model_name(spec)  # what an adapter's config records
     model.to(device).eval()
     return model, prepare_tokenizer(tok)
+
+# %% ../nbs/02_registry.ipynb #bdc4a899
+def load_tokenizer(spec:ModelSpec|str="smollm2-135m-instruct" # A `ModelSpec`, or a name for `get_spec`
+                  ):
+    "The tokenizer `load_model` would return, without loading the weights. Raises `ModelError` as `load_model` does."
+    spec = get_spec(spec) if isinstance(spec, str) else spec
+    if spec.source == "random": return prepare_tokenizer(byte_tokenizer())
+    from transformers import AutoTokenizer
+    path = locate(spec)
+    with offline():
+        if spec.source in ("package", "gguf"):
+            check_gguf(path)
+            converted = converted_dir(spec, path, verify_checksum(spec, path))
+            tok = (AutoTokenizer.from_pretrained(converted) if _usable(converted)
+                   else AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name))
+        else:
+            _check_dir(spec, path)
+            try: tok = AutoTokenizer.from_pretrained(path, trust_remote_code=spec.trust_remote_code)
+            except (ValueError, OSError, KeyError) as e:
+                raise ModelError(f"cannot load a tokenizer from {path}: {str(e).splitlines()[0]}",
+                                 hint="check that the directory holds the tokenizer files (tokenizer.json or tokenizer.model)") from None
+    return prepare_tokenizer(tok)
+
+def is_converted(spec:ModelSpec|str) -> bool:
+    "False when loading `spec` will first dequantize a GGUF file into the cache (a one-time wait worth announcing)."
+    try:
+        spec = get_spec(spec) if isinstance(spec, str) else spec
+        if spec.source not in ("package", "gguf"): return True
+        path = locate(spec)
+        return _usable(converted_dir(spec, path, spec.sha256 or sha256_file(path)))
+    except Exception: return True  # whatever is wrong, load_model will say it
+
+def check_source(spec:ModelSpec|str) -> Path|None:
+    "Check that `spec`'s files exist and are of the right kind, without loading weights; returns where they are. Raises `ModelError`."
+    spec = get_spec(spec) if isinstance(spec, str) else spec
+    path = locate(spec)
+    if spec.source in ("package", "gguf"): check_gguf(path)
+    elif spec.source == "dir": _check_dir(spec, path)
+    return path
 
 # %% ../nbs/02_registry.ipynb #a8d46a0c
 def base_model_record(spec:ModelSpec|str) -> dict:

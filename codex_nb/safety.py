@@ -41,7 +41,7 @@ logging.captureWarnings(False)
 __all__ = ['PRIVATE_KEY', 'PREFIXED_DETECTORS', 'GITHUB_PAT', 'HUGGINGFACE_TOKEN', 'OPENAI_KEY', 'JWT', 'SECRET_DETECTORS',
            'URL_CREDENTIALS', 'EMAIL', 'IP_ADDRESS', 'PHONE', 'GENERIC_SECRET', 'BEARER', 'QUOTED_STRING',
            'ASSIGNED_VALUE', 'DETECTORS', 'DETECTOR_NAMES', 'Action', 'Finding', 'Detector', 'SafetyPolicy',
-           'SafetyFilters', 'join_literals', 'bypass_info']
+           'SafetyFilters', 'join_literals', 'RecordRedactor', 'bypass_info']
 
 # %% ../nbs/05_safety.ipynb #3af08abd
 @dataclass(frozen=True)
@@ -681,19 +681,29 @@ def apply_record(self:SafetyFilters, record:dict, # A JSON-like record, e.g. one
     return redacted, counts
 
 # %% ../nbs/05_safety.ipynb #6daebf25
+class RecordRedactor:
+    """A `data.split_jsonl` transform: `apply_record` of a policy on each record, counting findings per kind in `findings`.
+
+    It returns None for a record the policy drops, and the very record it was given when nothing was found (so the
+    split writes that record's line as it was read). It pickles as its policy, so a parallel split can send it to
+    worker processes; `merge` adds a worker's findings back."""
+    def __init__(self, filters:SafetyFilters, where:str): # The filters, and the data file for error messages (`fail` actions)
+        self.filters, self.where, self.findings = filters, where, {}
+    def __call__(self, record:dict) -> dict|None:
+        redacted, counts = self.filters.apply_record(record, where=self.where)
+        self.merge(counts)
+        return redacted if counts else record
+    def merge(self, counts:dict[str, int]):
+        for kind, n in counts.items(): self.findings[kind] = self.findings.get(kind, 0) + n
+    def __getstate__(self): return dict(policy=self.filters.policy, where=self.where, findings={})
+    def __setstate__(self, state): self.__init__(SafetyFilters(state["policy"]), state["where"])
+
 @patch
 def record_transform(self:SafetyFilters, where:str # The data file, for error messages (`fail` actions)
-                    ) -> tuple[Callable[[dict], dict|None], dict[str, int]]:
-    """A function applying `apply_record` to a record, and the findings per kind it counts.
-
-    The function returns None for a record the policy drops, and the very record it was given when nothing was found,
-    so `split_jsonl` writes that record's line as it was read."""
-    findings = {}
-    def transform(record:dict) -> dict|None:
-        redacted, counts = self.apply_record(record, where=where)
-        for kind, n in counts.items(): findings[kind] = findings.get(kind, 0) + n
-        return redacted if counts else record
-    return transform, findings
+                    ) -> tuple[RecordRedactor, dict[str, int]]:
+    "A `RecordRedactor` of this policy for `data.split_jsonl`, and the dict of findings per kind it fills."
+    redactor = RecordRedactor(self, where)
+    return redactor, redactor.findings
 
 @patch
 def redact_jsonl(self:SafetyFilters, path # A JSONL file of objects, e.g. a rejects file; rewritten atomically

@@ -17,10 +17,10 @@ from .core import CheckpointError, ConfigError, DependencyError
 
 # %% auto #0
 __all__ = ['DEFAULT_MAX_BYTES', 'DEFAULT_BACKUP_COUNT', 'OPTIONAL_DEPENDENCIES', 'BACKENDS', 'RUN_ARTIFACTS', 'NDJSONTracker',
-           'metric_files', 'read_metrics', 'plot_loss', 'OptionalDependency', 'is_installed', 'dependency_version',
-           'MissingDependencyWarning', 'probe_dependencies', 'check_backends', 'flatten_config', 'RedactingTracker',
-           'MLflowRunTracker', 'TensorBoardRunTracker', 'WandBRunTracker', 'make_trackers', 'log_artifacts',
-           'finish_trackers', 'nvml_index', 'Telemetry']
+           'metric_files', 'read_metrics', 'smooth', 'plot_loss', 'OptionalDependency', 'is_installed',
+           'dependency_version', 'MissingDependencyWarning', 'probe_dependencies', 'check_backends', 'flatten_config',
+           'RedactingTracker', 'MLflowRunTracker', 'TensorBoardRunTracker', 'WandBRunTracker', 'make_trackers',
+           'log_artifacts', 'finish_trackers', 'nvml_index', 'Telemetry']
 
 # %% ../nbs/06_tracking.ipynb #fd3f7a1e
 DEFAULT_MAX_BYTES = 10_000_000  # Rotate metrics.ndjson when the next line would take it past 10 MB
@@ -156,9 +156,19 @@ def read_metrics(run_dir, # A run directory
     return [r for r in out if key is None or key in r]
 
 # %% ../nbs/06_tracking.ipynb #a2ab1803
+def smooth(values:list[float], # A noisy series, e.g. the loss of each optimizer step
+           weight:float=0.9) -> list[float]: # How much of the past each point keeps (0: no smoothing)
+    """An exponential moving average of `values`, bias-corrected so it starts at the first value (TensorBoard's
+    smoothing, and Adam's bias correction: Kingma and Ba, 2015)."""
+    out, average = [], 0.0
+    for t, v in enumerate(values, start=1):
+        average = weight * average + (1 - weight) * v
+        out.append(average / (1 - weight ** t))
+    return out
+
 def plot_loss(run_dir, # A run directory with metrics.ndjson
               out:str|Path|None=None): # Image path; default `<run_dir>/loss.png`
-    "Plot training (and validation) loss against step; returns the image path."
+    "Plot training loss (each step, and smoothed) and validation loss (from step 0) against step; returns the image path."
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -166,8 +176,11 @@ def plot_loss(run_dir, # A run directory with metrics.ndjson
     train = [(r["step"], r["loss"]) for r in records if "loss" in r and r.get("step") is not None]
     val = [(r["step"], r["val_loss"]) for r in records if "val_loss" in r]
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    if train: ax.plot(*zip(*train), label="train loss")
-    if val: ax.plot(*zip(*val), "o-", label="val loss")
+    if train:
+        steps, losses = zip(*train)
+        ax.plot(steps, losses, color="tab:blue", alpha=0.3, linewidth=1, label="train loss")
+        ax.plot(steps, smooth(list(losses)), color="tab:blue", label="train loss, smoothed")
+    if val: ax.plot(*zip(*val), "o-", color="tab:orange", label="val loss")
     ax.set_xlabel("optimizer step"); ax.set_ylabel("loss (nats/token)"); ax.legend(); ax.grid(alpha=0.3)
     out = Path(out) if out else Path(run_dir)/"loss.png"
     fig.tight_layout(); fig.savefig(out, dpi=100); plt.close(fig)
@@ -285,17 +298,18 @@ class RedactingTracker:
 
 # %% ../nbs/06_tracking.ipynb #ec0d416b
 class MLflowRunTracker(RedactingTracker, MLflowTracker):
-    "Accelerate's MLflow tracker, redacted, with its store in `<run_dir>/mlruns/` unless a tracking URI is given."
+    "Accelerate's MLflow tracker, redacted; unless a tracking URI is given, one store per output directory and artifacts in `<run_dir>/mlruns/`."
     def __init__(self,
                  run_name:str, # The MLflow run name
                  run_dir, # The run directory
-                 tracking_uri:str|None=None, # An MLflow server or store; None: `MLFLOW_TRACKING_URI`, else `<run_dir>/mlruns/mlflow.db`
+                 tracking_uri:str|None=None, # An MLflow server or store; None: `MLFLOW_TRACKING_URI`, else `<output_dir>/mlflow.db`
                  experiment_name:str="codex-nb", # Created if the store does not have it
                  redact:Callable|None=None, # As for `NDJSONTracker`
                  run_id:str|None=None): # Continue this MLflow run (a resumed training run)
         tracking_uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
         self.store = None if tracking_uri else Path(run_dir).resolve()/"mlruns"
-        self.tracking_uri = tracking_uri or f"sqlite:///{self.store/'mlflow.db'}"
+        # every run under one output directory in one database, so the MLflow UI compares them side by side
+        self.tracking_uri = tracking_uri or f"sqlite:///{Path(run_dir).resolve().parent/'mlflow.db'}"
         super().__init__(experiment_name=experiment_name, run_id=run_id, run_name=run_name,
                          logging_dir=(self.store/"artifacts").as_uri() if self.store else None)
         self.redact = redact
@@ -305,7 +319,7 @@ class MLflowRunTracker(RedactingTracker, MLflowTracker):
         os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # offline first: no usage reports from MLflow
         import mlflow
         logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)  # "Creating initial MLflow database tables..."
-        if self.store is not None: self.store.mkdir(parents=True, exist_ok=True)
+        if self.store is not None: self.store.mkdir(parents=True, exist_ok=True)  # the run's artifacts
         previous = os.environ.get("MLFLOW_TRACKING_URI")
         mlflow.set_tracking_uri(self.tracking_uri)
         # set_tracking_uri also exports MLFLOW_TRACKING_URI; left there, it would send the next run in this process here

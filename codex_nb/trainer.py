@@ -6,24 +6,28 @@ Docs: https://codex-nb.github.io/codex-nb/trainer.html.md"""
 
 # %% ../nbs/07_trainer.ipynb #02500425
 from __future__ import annotations
-import contextlib, hashlib, json, math, os, platform, re, shutil, socket, time, warnings
+import contextlib, hashlib, json, math, os, platform, re, shutil, socket, sys, time, warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from .core import CheckpointError, CodexWarning, ConfigError, DataError, atomic_write_text, seed_everything
-from .config import RunConfig, check_hardware, config_hash, load_config, save_config
-from .registry import base_model_record, load_model
+from .core import (CheckpointError, CodexError, CodexWarning, ConfigError, DataError, atomic_dir, atomic_write_text, cache_dir,
+                           seed_everything, sha256_file)
+from .config import RunConfig, check_hardware, config_hash, load_config, resolve_paths, save_config
+from .registry import base_model_record, is_converted, load_model
 from .lora import apply_lora, save_adapter
-from .data import (SPLITS, SplitPaths, build_manifest, check_tokenized, collate, humaneval_records, length_grouped_batches,
+from .data import (SPLITS, SplitPaths, available_cores, build_manifest, check_tokenized, collate, load_manifest,
+                           humaneval_records, length_grouped_batches,
                            save_manifest, split_jsonl, token_nll, tokenize_jsonl, tokenizer_fingerprint, write_jsonl)
+from .packing import collate_packed, pack_examples
 from .safety import SafetyFilters, bypass_info
 from .tracking import Telemetry, finish_trackers, log_artifacts, make_trackers, plot_loss, probe_dependencies, read_metrics
 
 # %% auto #0
-__all__ = ['split_key_for', 'prepare_data', 'package_versions', 'tokenizer_record', 'write_run_json', 'bypass_record',
-           'checkpoint_step', 'incomplete_checkpoints', 'checkpoint_dirs', 'remove_incomplete_checkpoints',
-           'resolve_resume', 'prune_checkpoints', 'completion_ce_sum', 'labelled_ce_sum', 'fast_output_layer',
-           'epoch_steps', 'RunResult', 'train']
+__all__ = ['PREPARED_FORMAT', 'split_key_for', 'prepare_data', 'data_summary', 'check_sources', 'DataReport', 'inspect_data',
+           'package_versions', 'tokenizer_record', 'write_run_json', 'bypass_record', 'checkpoint_step',
+           'incomplete_checkpoints', 'checkpoint_dirs', 'remove_incomplete_checkpoints', 'resolve_resume',
+           'prune_checkpoints', 'completion_ce_sum', 'labelled_ce_sum', 'fast_output_layer', 'epoch_steps',
+           'EpochUnits', 'epoch_units', 'RunResult', 'TrainingInterrupted', 'train']
 
 # %% ../nbs/07_trainer.ipynb #b65c333b
 def _source_path(cfg:RunConfig, data_dir:Path) -> Path:
@@ -36,17 +40,46 @@ def split_key_for(cfg:RunConfig) -> str|None:
     if cfg.data.split_key != "auto": return cfg.data.split_key
     return "task_id" if cfg.data.path is None and cfg.data.dataset == "humaneval" else None
 
+PREPARED_FORMAT = 1  # bump when what prepare_data writes changes for the same inputs
+
+def _prepared_key(cfg:RunConfig, source:Path, filters:SafetyFilters|None) -> str:
+    "The cache key of a run's prepared data: the source's bytes, every setting that shapes the splits, and the code that writes them."
+    import codex_nb.data, codex_nb.safety
+    code = hashlib.sha256(Path(codex_nb.data.__file__).read_bytes() + Path(codex_nb.safety.__file__).read_bytes()).hexdigest()
+    key = dict(format=PREPARED_FORMAT, source=sha256_file(source), ratios=cfg.data.split_ratios, seed=cfg.data.split_seed,
+               key=split_key_for(cfg), limit=cfg.data.limit, schema=cfg.data.schema_, on_error=cfg.data.on_error, code=code,
+               policy=filters.policy.model_dump(mode="json") if filters is not None else None)
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32]
+
+def _restore_prepared(entry:Path, data_dir:Path) -> SplitPaths:
+    "Copy a cached preparation into `data_dir`, its manifests pointing at the copies; returns the paths and counts."
+    for f in entry.iterdir():
+        if f.name != "counts.json": shutil.copyfile(f, data_dir/f.name)
+    for s in SPLITS:  # the manifest names its file: point it at this run's copy
+        m = load_manifest(data_dir/f"{s}.jsonl")
+        save_manifest(m.model_copy(update=dict(path=str(data_dir/f"{s}.jsonl"))))
+    return SplitPaths(*(data_dir/f"{s}.jsonl" for s in SPLITS), counts=json.loads((entry/"counts.json").read_text()))
+
 def prepare_data(cfg:RunConfig, # The run's config (data.*, safety.*)
                  data_dir, # Where the splits go (a run's `data/`)
-                 filters:SafetyFilters|None=None) -> SplitPaths: # Redaction applied to each record; None: none
-    "Write the run's train/val/test JSONL and their manifests; returns the paths and counts (incl. findings per kind)."
+                 filters:SafetyFilters|None=None, # Redaction applied to each record; None: none
+                 cache:bool=True) -> SplitPaths: # Reuse (and keep) the result for the same source bytes and settings
+    """Write the run's train/val/test JSONL and their manifests; returns the paths and counts (incl. findings per kind).
+
+    The result is kept under `cache_dir()/"prepared"`, keyed by the source's sha256, the split and safety settings and
+    the code that wrote it, so the next run on the same data copies it instead of splitting and redacting again."""
     data_dir = Path(data_dir); data_dir.mkdir(parents=True, exist_ok=True)
     source = _source_path(cfg, data_dir)
+    entry = cache_dir()/"prepared"/_prepared_key(cfg, source, filters) if cache else None
+    if entry is not None and (entry/"counts.json").exists():
+        try: return _restore_prepared(entry, data_dir)
+        except (OSError, ValueError, CodexError): shutil.rmtree(entry, ignore_errors=True)  # damaged: prepared again below
     redact, findings = filters.record_transform(str(source)) if filters is not None else (None, {})
     with warnings.catch_warnings():  # the count of rejected lines is reported in run.json instead
         warnings.simplefilter("ignore")
         splits = split_jsonl(source, data_dir, cfg.data.split_ratios, cfg.data.split_seed, split_key_for(cfg), transform=redact,
-                             limit=cfg.data.limit, schema=cfg.data.schema_, on_error=cfg.data.on_error)
+                             limit=cfg.data.limit, schema=cfg.data.schema_, on_error=cfg.data.on_error,
+                             workers=cfg.data.num_proc or available_cores())  # a file of 8 MB or more is split in parallel
     if not sum(splits.counts[s] for s in SPLITS):
         c = splits.counts
         raise DataError(f"{source}: no records to train on ({c.get('blank', 0)} blank lines, {c.get('rejected', 0)} rejected, "
@@ -57,7 +90,80 @@ def prepare_data(cfg:RunConfig, # The run's config (data.*, safety.*)
         save_manifest(build_manifest(splits[s], schema=cfg.data.schema_, params=dict(
             source=str(source), ratios=cfg.data.split_ratios, seed=cfg.data.split_seed, key=split_key_for(cfg), split=s)))
     splits.counts["findings"] = findings
+    if entry is not None:
+        with atomic_dir(entry, overwrite=False) as tmp:
+            for f in data_dir.iterdir():
+                if f.is_file(): shutil.copyfile(f, tmp/f.name)
+            (tmp/"counts.json").write_text(json.dumps(splits.counts))
     return splits
+
+# %% ../nbs/07_trainer.ipynb #652e39b2
+def data_summary(counts:dict, # `SplitPaths.counts` from `prepare_data`: records per split, total, blank, rejected, dropped, findings
+                 tokenized:dict|None=None, # Per split name, a `TokenizedDataset.counts`
+                 max_length:int|None=None, # `data.max_length`, named in the lines about truncation
+                 redacted:bool=True, # Whether the safety policy ran (False: the recorded bypass)
+                 rejects:str|None=None) -> str: # Where the rejected lines were written
+    "A few lines saying what happened to the data: records per split, skipped lines, redactions by kind, truncation."
+    c = counts
+    skipped = (f"{c.get('blank', 0)} blank lines skipped, {c.get('rejected', 0)} rejected" + (f" (see {rejects})" if c.get("rejected") and rejects else "")
+               + f", {c.get('dropped', 0)} dropped by the safety policy")
+    lines = [f"data: {c['total']} records: train {c['train']}, val {c['val']}, test {c['test']} ({skipped})"]
+    findings = c.get("findings") or {}
+    lines.append("redacted: " + (", ".join(f"{n} {kind}" for kind, n in sorted(findings.items())) or "nothing found") if redacted
+                 else "redacted: nothing (safety bypassed, recorded in run.json)")
+    for split, t in (tokenized or {}).items():
+        dropped = sum(t["dropped"].values())
+        lines.append(f"tokens ({split}): {t['examples']} examples, {t['tokens']:,} tokens, {t['trained_tokens']:,} trained; "
+                     f"{t['truncated']} cut at max_length={max_length} (longest {t['longest']}), {dropped} dropped")
+    return "\n".join(lines)
+
+# %% ../nbs/07_trainer.ipynb #e29ed667
+def _first_record_problem(key:str, path, schema:str) -> str|None:
+    "Why `path` cannot be read as the data file of `key`: missing, a directory, or a first record that breaks the schema."
+    from codex_nb.data import iter_jsonl_lines, schema_check
+    p = Path(path)
+    if not p.exists(): return f"{key}: {p} does not exist"
+    if p.is_dir(): return f"{key}: {p} is a directory, not a JSONL file"
+    try: next(iter(iter_jsonl_lines(p, check=None if schema == "auto" else schema_check(schema))), None)
+    except CodexError as e: return f"{key}: {e.message}"
+    return None
+
+def check_sources(cfg:RunConfig) -> list[str]:
+    "What would stop `train` before its first step: a model or data file missing or of the wrong kind, a first record that breaks the schema. One line per problem, naming the key."
+    from codex_nb.registry import check_source
+    problems = []
+    try: check_source(cfg.model.path or cfg.model.name)
+    except CodexError as e: problems.append(f"model.{'path' if cfg.model.path else 'name'}={cfg.model.path or cfg.model.name}: {e.message}")
+    if cfg.data.path: problems.append(_first_record_problem("data.path", cfg.data.path, cfg.data.schema_))
+    return [p for p in problems if p]
+
+# %% ../nbs/07_trainer.ipynb #2f67e3b2
+@dataclass
+class DataReport:
+    "What `inspect_data` found: the split files, their tokenized stores, the summary lines and the audit's verdict."
+    splits: SplitPaths
+    tokenized: dict  # split name -> TokenizedDataset (train, val)
+    summary: str
+    notice: str|None = None  # What the audit lets through but a user should know
+    problem: str|None = None  # The audit's refusal: the run would stop here
+
+def inspect_data(cfg:RunConfig, # A config: data.*, safety.*, model (for its tokenizer)
+                 directory, # Where the split files go (a scratch directory)
+                 tokenizer=None, # The model's tokenizer; None: `registry.load_tokenizer(cfg.model)`
+                 progress:bool=False) -> DataReport:
+    "Split, redact and tokenize `cfg`'s data as `train` would, and audit the labels; raises `CodexError` for bad input."
+    from codex_nb.registry import load_tokenizer
+    filters = SafetyFilters.from_policy(cfg.safety.policy, source="safety.policy") if cfg.safety.enabled else None
+    splits = prepare_data(cfg, directory, filters)
+    tok = tokenizer if tokenizer is not None else load_tokenizer(cfg.model.path or cfg.model.name)
+    stores = {s: tokenize_jsonl(splits[s], tok, cfg.data.max_length, schema=cfg.data.schema_, num_proc=cfg.data.num_proc,
+                                progress=progress) for s in ("train", "val")}
+    rejects = Path(directory)/"rejects.jsonl"
+    summary = data_summary(splits.counts, {s: d.counts for s, d in stores.items()}, cfg.data.max_length, cfg.safety.enabled,
+                           str(rejects) if rejects.exists() else None)
+    what = f"{cfg.data.path or cfg.data.dataset} (its train split)"
+    try: return DataReport(splits, stores, summary, check_tokenized(stores["train"], tok.eos_token_id, cfg.data.max_dropped_fraction, what))
+    except DataError as e: return DataReport(splits, stores, summary, problem=str(e))
 
 # %% ../nbs/07_trainer.ipynb #dcaf0b19
 def package_versions() -> dict:
@@ -165,13 +271,14 @@ def completion_ce_sum(logits, # (batch, seq, vocab) model outputs
     return token_nll(logits, labels)[0].sum()
 
 def labelled_ce_sum(model, # A causal LM (plain, PEFT or DDP-wrapped)
-                    batch:dict, # input_ids, attention_mask, labels: (batch, seq) tensors
+                    batch:dict, # input_ids, labels and attention_mask or (packed) position_ids: (batch, seq) tensors
                     output_layer=None): # The model's output embedding (lm_head); None: compute every position's logits
     "Summed cross-entropy over labelled positions, projecting only those positions' hidden states through `output_layer`."
     import torch
-    if output_layer is None:
-        return completion_ce_sum(model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits, batch["labels"])
-    out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], output_hidden_states=True, logits_to_keep=1)
+    # a packed batch has position_ids and no attention mask: transformers reads the example boundaries from the positions
+    inputs = {k: batch[k] for k in ("input_ids", "attention_mask", "position_ids") if k in batch}
+    if output_layer is None: return completion_ce_sum(model(**inputs, use_cache=False).logits, batch["labels"])
+    out = model(**inputs, use_cache=False, output_hidden_states=True, logits_to_keep=1)
     labels = batch["labels"][:, 1:]
     keep = labels != -100
     logits = output_layer(out.hidden_states[-1][:, :-1][keep]).float()  # (labelled tokens, vocab)
@@ -194,11 +301,11 @@ def fast_output_layer(model):
     return layer if ok else None
 
 # %% ../nbs/07_trainer.ipynb #0bee8b24
-def epoch_steps(lengths:list[int], # Token count of each training example
-                step_size:int, # Examples per optimizer step: per-device batch x processes x accumulation steps
-                micro_size:int, # Examples per forward pass over all processes: per-device batch x processes
+def epoch_steps(lengths, # Token count of each training unit (example, or pack with `data.packing`)
+                step_size:int, # Units per optimizer step: per-device batch x processes x accumulation steps
+                micro_size:int, # Units per forward pass over all processes: per-device batch x processes
                 seed:int, epoch:int, num_processes:int=1) -> list[list[list[int]]]:
-    "One epoch's optimizer steps, each a list of micro-batches of example indices (length-grouped, seeded)."
+    "One epoch's optimizer steps, each a list of micro-batches of unit indices (length-grouped, seeded)."
     steps = []
     # windows of 50 batches sorted by length, as Hugging Face's group_by_length does: under 3% padding on HumanEval at batch 4
     for batch in length_grouped_batches(lengths, step_size, seed=seed, epoch=epoch, window=50):
@@ -206,6 +313,29 @@ def epoch_steps(lengths:list[int], # Token count of each training example
         micros = [m[:len(m) - len(m) % num_processes] for m in micros]  # every process gets an equal share
         if any(micros): steps.append([m for m in micros if m])
     return steps
+
+@dataclass
+class EpochUnits:
+    "What an epoch's batches are made of: single examples, or packs of examples (`data.packing`)."
+    packs: list|None  # Example indices of each pack; None: unit i is example i
+    lengths: object  # Tokens per unit (int64 array)
+    trained: object  # Trained tokens per unit (the loss is taken on these)
+
+    def batch(self, dataset, units:list[int], pad_token_id:int) -> dict:
+        "The collated tensors of `units` of `dataset`: padded examples, or packed rows."
+        if self.packs is None: return collate([dataset[i] for i in units], pad_token_id)
+        return collate_packed([[dataset[i] for i in self.packs[u]] for u in units], pad_token_id)
+
+def epoch_units(dataset, # A `TokenizedDataset` (lengths, trained_counts, indexing)
+                packing:bool, max_length:int, seed:int, epoch:int) -> EpochUnits:
+    "The units of one epoch: the examples themselves, or the seeded packs of `packing.pack_examples` (new ones each epoch)."
+    import numpy as np
+    if not packing: return EpochUnits(None, dataset.lengths, dataset.trained_counts)
+    packs = pack_examples(dataset.lengths, max_length, seed, epoch)
+    sizes = np.array([len(p) for p in packs], dtype=np.int64)
+    flat = np.fromiter((i for p in packs for i in p), dtype=np.int64, count=int(sizes.sum()))
+    per_pack = lambda values: np.add.reduceat(np.asarray(values, dtype=np.int64)[flat], np.cumsum(sizes) - sizes)
+    return EpochUnits(packs, per_pack(dataset.lengths), per_pack(dataset.trained_counts))
 
 # %% ../nbs/07_trainer.ipynb #94c8fa96
 @dataclass
@@ -215,19 +345,63 @@ class RunResult:
     adapter_dir: Path
     steps: int  # Optimizer steps completed
     losses: list = field(default_factory=list)  # Training loss per optimizer step run in this call
-    val_loss: float|None = None
+    val_loss: float|None = None  # Validation loss at the end
+    val_loss_start: float|None = None  # Validation loss of the base model (a zero adapter) before the first step
     splits: SplitPaths|None = None
     resumed_from: str|None = None
 
-def _val_loss(model, accelerator, examples, pad_token_id, batch_size, output_layer=None) -> float|None:
-    "Mean cross-entropy per completion token over `examples` (token-weighted), on the main process's unwrapped model."
+class TrainingInterrupted(KeyboardInterrupt):
+    "Ctrl-C (or SIGTERM) stopped a run after an optimizer step, with a checkpoint saved: what to tell the user."
+    def __init__(self, step:int, checkpoint:Path, run_dir:Path):
+        self.step, self.checkpoint, self.run_dir = step, checkpoint, run_dir
+        super().__init__(f"stopped at step {step}; checkpoint {checkpoint}")
+
+class _GracefulStop:
+    """While active, the first SIGINT or SIGTERM asks the loop to stop after the current optimizer step (it saves a
+    checkpoint first); a second one stops at once, as Ctrl-C always does. Only in the main thread, where signals land."""
+    def __init__(self, show:bool): self.requested, self.show, self.saved = False, show, {}
+    def __enter__(self):
+        import signal, threading
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM): self.saved[sig] = signal.signal(sig, self._handle)
+        return self
+    def _handle(self, signum, frame):
+        if self.requested: raise KeyboardInterrupt  # the second one: now
+        self.requested = True
+        if self.show: print("\nstopping after this optimizer step to save a checkpoint (Ctrl-C again stops at once)", file=sys.stderr, flush=True)
+    def __exit__(self, *exc):
+        import signal
+        for sig, handler in self.saved.items(): signal.signal(sig, handler)
+    def everywhere(self, accelerator) -> bool:
+        "True when any process was asked to stop (all processes must stop at the same step)."
+        if accelerator.num_processes == 1: return self.requested
+        import torch
+        return bool(accelerator.reduce(torch.tensor([int(self.requested)], device=accelerator.device), "sum").item())
+
+@contextlib.contextmanager
+def _phase(what:str, show:bool, after:float=1.0):
+    "Say what a step is doing once it has taken `after` seconds, and then how long it took (when `show`); quick ones stay quiet."
+    import threading
+    if not show:
+        yield; return
+    said = []
+    timer = threading.Timer(after, lambda: (said.append(True), print(f"{what} ...", flush=True)))
+    timer.daemon = True
+    start = time.perf_counter(); timer.start()
+    try: yield
+    finally: timer.cancel()
+    if said: print(f"{what}: done in {time.perf_counter() - start:.1f} s", flush=True)
+
+def _val_loss(model, accelerator, examples, pad_token_id, batch_size, output_layer=None, limit:int|None=None) -> float|None:
+    "Mean cross-entropy per completion token over the first `limit` of `examples` (token-weighted), on the unwrapped model."
     import torch
     if not examples: return None
+    n = len(examples) if limit is None else min(limit, len(examples))
     model = accelerator.unwrap_model(model)
     model.eval(); total, count = 0.0, 0
     with torch.no_grad():
-        for i in range(0, len(examples), batch_size):
-            chunk = [examples[j] for j in range(i, min(i + batch_size, len(examples)))]
+        for i in range(0, n, batch_size):
+            chunk = [examples[j] for j in range(i, min(i + batch_size, n))]
             batch = {k: v.to(accelerator.device) for k, v in collate(chunk, pad_token_id).items()}
             total += labelled_ce_sum(model, batch, output_layer).item()
             count += (batch["labels"][:, 1:] != -100).sum().item()
@@ -317,7 +491,7 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
     from accelerate.utils import ProjectConfiguration
     from tqdm.auto import tqdm
     from transformers import get_scheduler
-    cfg = cfg if cfg is not None else load_config(list(overrides))
+    cfg = resolve_paths(cfg if cfg is not None else load_config(list(overrides)))  # stored absolute: the run works from anywhere
     t = cfg.training
     device = check_hardware(cfg)  # refuses a device, dtype or mixed precision this machine cannot run well
     filters = SafetyFilters.from_policy(cfg.safety.policy, source="safety.policy") if cfg.safety.enabled else None
@@ -356,15 +530,18 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
                 resume_notes=list(previous.get("resume_notes", [])) if resume_dir else [],  # what a resume could not restore
                 num_processes=accelerator.num_processes,  # a launcher that quietly started one process shows here
                 dependencies=probe_dependencies(gpu=accelerator.device.type == "cuda", warn=False) if main else [])
+    show = progress and main
     if main:
-        splits = _stage_run(cfg, resume_dir, filters, step_size)
+        source = cfg.data.path or cfg.data.dataset
+        with _phase(f"splitting and redacting {source}", show and resume_dir is None): splits = _stage_run(cfg, resume_dir, filters, step_size)
         save_config(cfg, run_dir/"config.yaml")
         if filters is not None:  # a secret typed into the config (say, a URL with a password) is not persisted either
             atomic_write_text(run_dir/"config.yaml", filters.redact((run_dir/"config.yaml").read_text())[0])
         write_run_json(run_dir, info, filters)
     accelerator.wait_for_everyone()
     if not main: splits = SplitPaths(*(run_dir/"data"/f"{s}.jsonl" for s in SPLITS))
-    manifests = {s: json.loads((run_dir/"data"/f"{s}.jsonl.manifest.json").read_text()) for s in SPLITS}
+    manifests = {s: {k: v for k, v in json.loads((run_dir/"data"/f"{s}.jsonl.manifest.json").read_text()).items() if k != "offsets"}
+                 for s in SPLITS}  # a record's byte offsets: a million ints at scale, not needed here
     info["data"] = {s: dict(path=f"data/{s}.jsonl", sha256=m["sha256"], records=m["records"]) for s, m in manifests.items()}
     info["safety"]["findings"] = splits.counts.get("findings", {})
     info["data_counts"] = {k: splits.counts.get(k, 0) for k in ("total", "blank", "rejected", "dropped")}
@@ -373,7 +550,9 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
     try:
         # model and adapter: seeded so LoRA's initialisation is reproducible
         seed_everything(t.seed)
-        model, tok = load_model(cfg.model.path or cfg.model.name, device=device, dtype=cfg.model.dtype)
+        first_use = "" if is_converted(cfg.model.path or cfg.model.name) else " (first use: converting the GGUF file once, about half a minute)"
+        with _phase(f"loading model {cfg.model.name}{first_use}", show):
+            model, tok = load_model(cfg.model.path or cfg.model.name, device=device, dtype=cfg.model.dtype)
         if t.gradient_checkpointing:
             model.gradient_checkpointing_enable(); model.enable_input_require_grads()
         info["base_model"] = base_model_record(cfg.model.path or cfg.model.name)  # portable name and weights sha256 (export checks it)
@@ -386,15 +565,23 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
                                                            num_proc=cfg.data.num_proc, progress=progress and main)
                                             for name in ("train", "val"))  # memory-mapped, cached by content
         info["data_counts"]["tokenized"] = dict(train=train_examples.counts, val=val_examples.counts)
+        if progress and main:
+            accelerator.print(data_summary(splits.counts, info["data_counts"]["tokenized"], cfg.data.max_length, cfg.safety.enabled,
+                                           info["data_counts"].get("rejects_file") and str(run_dir/info["data_counts"]["rejects_file"])))
         notice = check_tokenized(train_examples, tok.eos_token_id, cfg.data.max_dropped_fraction, what=str(splits.train))  # label audit
-        if notice and main: warnings.warn(notice, CodexWarning, stacklevel=2)
-        lengths, label_counts = train_examples.lengths, train_examples.trained_counts  # arrays: tokens, and tokens the loss is taken on
-        steps_per_epoch = len(epoch_steps(lengths, step_size, micro_size, t.seed, 0, accelerator.num_processes))
+        dropped = sum(train_examples.counts["dropped"].values())  # the summary above already counts what was only cut
+        if notice and main and (dropped or not progress): warnings.warn(notice, CodexWarning, stacklevel=2)
+        units_of = lambda epoch: epoch_units(train_examples, cfg.data.packing, cfg.data.max_length, t.seed, epoch)  # examples or packs
+        steps_per_epoch = len(epoch_steps(units_of(0).lengths, step_size, micro_size, t.seed, 0, accelerator.num_processes))
         total_steps = t.max_steps or math.ceil(steps_per_epoch * t.num_epochs)
+        warmup = min(t.warmup_steps, max(total_steps - 1, 0))  # a short run warms up for less, and says so
+        if warmup < t.warmup_steps and main:
+            warnings.warn(f"training.warmup_steps={t.warmup_steps} is not below the run's {total_steps} steps: warming up for {warmup}",
+                          CodexWarning, stacklevel=2)
 
         params = [p for p in model.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(params, lr=t.learning_rate, weight_decay=t.weight_decay)
-        scheduler = get_scheduler(t.lr_scheduler_type, optimizer, num_warmup_steps=t.warmup_steps, num_training_steps=total_steps)
+        scheduler = get_scheduler(t.lr_scheduler_type, optimizer, num_warmup_steps=warmup, num_training_steps=total_steps)
         output_layer = fast_output_layer(model)  # project only labelled positions onto the vocabulary, where that is exact
         model, optimizer = accelerator.prepare(model, optimizer)
 
@@ -411,6 +598,7 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
         accelerator.register_load_state_pre_hook(load_hook)
 
         must_match = dict(model=cfg.model.name, train_sha256=manifests["train"]["sha256"], lora=cfg.lora.model_dump(mode="json"),
+                          packing=cfg.data.packing, max_length=cfg.data.max_length,
                           effective_batch_size=step_size, total_steps=total_steps)
         step, epoch, skip = 0, 0, 0
         if resume_dir is not None:
@@ -457,62 +645,77 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
         write = (lambda values, step: accelerator.log(values, step=step))
         telemetry = Telemetry(every=cfg.tracking.telemetry_every) if main else None
 
+        n_val = min(len(val_examples), t.eval_max_examples or len(val_examples))
+        val_loss_start = previous.get("val_loss_start")
+        if resume_dir is None and main and n_val:  # the base model: LoRA's B matrices start at zero
+            with _phase(f"validation loss before training (step 0, {n_val} examples)", show):
+                val_loss_start = _val_loss(model, accelerator, val_examples, tok.pad_token_id, t.per_device_train_batch_size, output_layer, n_val)
+            write({"val_loss": round(val_loss_start, 6)}, 0)
+        info["val_loss_start"] = val_loss_start
         losses, window_loss, val_loss, val_step = [], 0.0, None, None
-        bar = tqdm(total=total_steps, initial=step, disable=not (progress and main), desc="train", unit="step")
+        stop = _GracefulStop(show)
+        bar = tqdm(total=total_steps, initial=step, disable=not show, desc="train", unit="step")
         step_start = time.perf_counter()
         n_procs, rank = accelerator.num_processes, accelerator.process_index
-        while step < total_steps:
-            # every process builds the same steps; each takes its contiguous share of every micro-batch
-            steps = epoch_steps(lengths, step_size, micro_size, t.seed, epoch, n_procs)
-            for index in range(skip, len(steps)):
-                micro_batches = steps[index]
-                step_tokens = max(int(sum(label_counts[m].sum() for m in micro_batches)), 1)
-                real = int(sum(lengths[m].sum() for m in micro_batches))
-                processed = int(sum(lengths[m].max() * len(m) for m in micro_batches))  # positions incl. padding
-                for j, micro in enumerate(micro_batches):
-                    shard = micro[rank * len(micro) // n_procs:(rank + 1) * len(micro) // n_procs]
-                    batch = {k: v.to(accelerator.device) for k, v in collate([train_examples[i] for i in shard], tok.pad_token_id).items()}
-                    last = j == len(micro_batches) - 1                       # gradients are synchronised once per step
-                    with contextlib.nullcontext() if last else accelerator.no_sync(model):
-                        ce_sum = labelled_ce_sum(model, batch, output_layer)   # forward; summed CE over this shard's completion tokens
-                        # normalised by the step's tokens (all micro-batches, all processes); the factors undo
-                        # accelerate's division by gradient_accumulation_steps and DDP's mean over processes
-                        loss = ce_sum * (t.gradient_accumulation_steps * n_procs / step_tokens)
-                        accelerator.backward(loss)                          # backward
-                    window_loss += accelerator.reduce(ce_sum.detach(), "sum").item()
-                if t.max_grad_norm: accelerator.clip_grad_norm_(params, t.max_grad_norm)
-                optimizer.step(); optimizer.zero_grad()                    # optimizer step
-                scheduler.step(); step += 1                                 # scheduler step
-                elapsed = time.perf_counter() - step_start; step_start = time.perf_counter()
-                losses.append(window_loss / step_tokens)                    # mean CE per completion token of the step
-                if step % t.logging_steps == 0 or step == total_steps:     # log
-                    write({"loss": round(losses[-1], 6), "lr": scheduler.get_last_lr()[0], "epoch": epoch,
-                           "trained_tokens": step_tokens, "tokens_per_s": round(step_tokens / elapsed, 2),
-                           "input_tokens_per_s": round(real / elapsed, 2), "padding_fraction": round(1 - real / processed, 4),
-                           "step_time_s": round(elapsed, 4)}, step)
-                if main and (sample := telemetry(step)): write(sample, step)  # CPU, memory, GPU every telemetry_every steps
-                bar.update(1); bar.set_postfix(loss=f"{losses[-1]:.4f}")
-                window_loss = 0.0
-                if t.eval_every and step % t.eval_every == 0 and main:    # evaluate
-                    val_loss, val_step = _val_loss(model, accelerator, val_examples, tok.pad_token_id, t.per_device_train_batch_size, output_layer), step
-                    if val_loss is not None: write({"val_loss": round(val_loss, 6)}, step)
-                if (t.save_every and step % t.save_every == 0) or step == total_steps:
-                    save_checkpoint(step, epoch, index + 1, val_loss if val_step == step else None)  # checkpoint
-                if step >= total_steps: break
-            else:
-                epoch, skip = epoch + 1, 0
-                continue
-            break
+        with stop:
+            while step < total_steps:
+                # every process builds the same steps; each takes its contiguous share of every micro-batch
+                units = units_of(epoch)
+                steps = epoch_steps(units.lengths, step_size, micro_size, t.seed, epoch, n_procs)
+                for index in range(skip, len(steps)):
+                    micro_batches = steps[index]
+                    step_tokens = max(int(sum(units.trained[m].sum() for m in micro_batches)), 1)
+                    real = int(sum(units.lengths[m].sum() for m in micro_batches))
+                    processed = int(sum(units.lengths[m].max() * len(m) for m in micro_batches))  # positions incl. padding
+                    for j, micro in enumerate(micro_batches):
+                        shard = micro[rank * len(micro) // n_procs:(rank + 1) * len(micro) // n_procs]
+                        batch = {k: v.to(accelerator.device) for k, v in units.batch(train_examples, shard, tok.pad_token_id).items()}
+                        last = j == len(micro_batches) - 1                       # gradients are synchronised once per step
+                        with contextlib.nullcontext() if last else accelerator.no_sync(model):
+                            ce_sum = labelled_ce_sum(model, batch, output_layer)   # forward; summed CE over this shard's completion tokens
+                            # normalised by the step's tokens (all micro-batches, all processes); the factors undo
+                            # accelerate's division by gradient_accumulation_steps and DDP's mean over processes
+                            loss = ce_sum * (t.gradient_accumulation_steps * n_procs / step_tokens)
+                            accelerator.backward(loss)                          # backward
+                        window_loss += accelerator.reduce(ce_sum.detach(), "sum").item()
+                    if t.max_grad_norm: accelerator.clip_grad_norm_(params, t.max_grad_norm)
+                    optimizer.step(); optimizer.zero_grad()                    # optimizer step
+                    scheduler.step(); step += 1                                 # scheduler step
+                    elapsed = time.perf_counter() - step_start; step_start = time.perf_counter()
+                    losses.append(window_loss / step_tokens)                    # mean CE per completion token of the step
+                    if step % t.logging_steps == 0 or step == total_steps:     # log
+                        write({"loss": round(losses[-1], 6), "lr": scheduler.get_last_lr()[0], "epoch": epoch,
+                               "trained_tokens": step_tokens, "tokens_per_s": round(step_tokens / elapsed, 2),
+                               "input_tokens_per_s": round(real / elapsed, 2), "padding_fraction": round(1 - real / processed, 4),
+                               "step_time_s": round(elapsed, 4)}, step)
+                    if main and (sample := telemetry(step)): write(sample, step)  # CPU, memory, GPU every telemetry_every steps
+                    bar.update(1); bar.set_postfix(loss=f"{losses[-1]:.4f}")
+                    window_loss = 0.0
+                    if t.eval_every and step % t.eval_every == 0 and main:    # evaluate
+                        val_loss, val_step = _val_loss(model, accelerator, val_examples, tok.pad_token_id, t.per_device_train_batch_size, output_layer, t.eval_max_examples), step
+                        if val_loss is not None: write({"val_loss": round(val_loss, 6)}, step)
+                    if (t.save_every and step % t.save_every == 0) or step == total_steps:
+                        save_checkpoint(step, epoch, index + 1, val_loss if val_step == step else None)  # checkpoint
+                    if stop.everywhere(accelerator):  # Ctrl-C or SIGTERM (on any process): a checkpoint of this step, then out
+                        if not ((t.save_every and step % t.save_every == 0) or step == total_steps): save_checkpoint(step, epoch, index + 1)
+                        raise TrainingInterrupted(step, run_dir/"checkpoints"/f"step_{step:06d}", run_dir)
+                    if step >= total_steps: break
+                else:
+                    epoch, skip = epoch + 1, 0
+                    continue
+                break
         bar.close()
 
         if main:
             if val_loss is None or (t.eval_every and step % t.eval_every):
-                val_loss = _val_loss(model, accelerator, val_examples, tok.pad_token_id, t.per_device_train_batch_size, output_layer)
+                with _phase(f"validation loss after training (step {step}, {n_val} examples)", show and n_val > 0):
+                    val_loss = _val_loss(model, accelerator, val_examples, tok.pad_token_id, t.per_device_train_batch_size, output_layer, t.eval_max_examples)
                 if val_loss is not None: write({"val_loss": round(val_loss, 6)}, step)
-            unwrapped = accelerator.unwrap_model(model)
-            save_adapter(unwrapped, run_dir/"adapter")
-            tok.save_pretrained(run_dir/"adapter")
-            plot_loss(run_dir)
+            with _phase("saving the adapter and loss.png", show):
+                unwrapped = accelerator.unwrap_model(model)
+                save_adapter(unwrapped, run_dir/"adapter")
+                tok.save_pretrained(run_dir/"adapter")
+                plot_loss(run_dir)
             final_loss = losses[-1] if losses else None
             if final_loss is None and resume_dir is not None:  # resumed from the last checkpoint: nothing was left to train
                 final_loss = next((r["loss"] for r in reversed(read_metrics(run_dir, "loss")) if r.get("step") == step), None)
@@ -523,7 +726,7 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
             finish_trackers(accelerator.trackers)         # not end_training(): it would tear down the process group
             telemetry.close()
         accelerator.wait_for_everyone()
-        return RunResult(run_dir, run_dir/"adapter", step, losses, val_loss, splits, str(resume_dir) if resume_dir else None)
+        return RunResult(run_dir, run_dir/"adapter", step, losses, val_loss, val_loss_start, splits, str(resume_dir) if resume_dir else None)
     except BaseException as e:
         if main:
             finish_trackers(accelerator.trackers, failed=True)  # the MLflow run ends as FAILED

@@ -25,8 +25,8 @@ def examples(cmd) -> list[list[str]]:
 
 COMMANDS = leaf_commands()
 # the order the examples run in: each may use what an earlier one wrote (data.jsonl, runs/demo, runs/smoke)
-ORDER = [("data", "humaneval"), ("train",), ("validate",), ("split",), ("manifest",), ("evaluate",), ("generate",),
-         ("report",), ("models",), ("doctor",), ("batch",)]
+ORDER = [("data", "humaneval"), ("data", "inspect"), ("train",), ("validate",), ("split",), ("manifest",), ("evaluate",), ("generate",), ("cache",),
+         ("report",), ("compare",), ("models",), ("doctor",), ("batch",)]
 
 def test_every_subcommand_is_documented():
     assert sorted(COMMANDS) == sorted(ORDER), "a new subcommand needs a place in ORDER"
@@ -60,6 +60,7 @@ def workspace(tmp_path_factory):
 def test_every_example_runs(workspace, monkeypatch):
     monkeypatch.chdir(workspace)
     monkeypatch.setenv("CODEX_NB_CONFIG_DIR", str(workspace/"tiny_configs"))
+    monkeypatch.setenv("CODEX_NB_CACHE", str(workspace/"cache"))  # `codex-nb cache --clean` empties this one, not the user's
     runner, outputs = CliRunner(), {}
     for path in ORDER:
         for args in examples(COMMANDS[path]):
@@ -74,11 +75,14 @@ def test_every_example_runs(workspace, monkeypatch):
     assert (workspace/"experiments"/"try1"/"adapter"/"adapter_config.json").exists()
     assert json.loads((workspace/"experiments"/"try1"/"adapter"/"adapter_config.json").read_text())["r"] == 16
     assert "nothing left to train: the run had finished its 40 steps" in outputs["train run_name=demo --resume-from latest"]
-    assert len(info["resumed"]) == 1 and info["started"] < info["resumed"][0]
+    assert "nothing left to train" in outputs["train runs/demo"]
+    assert (workspace/"runs"/"my_run"/"adapter").is_dir() and json.loads((workspace/"runs"/"my_run"/"run.json").read_text())["steps"] == 10
+    assert len(info["resumed"]) == 2 and info["started"] < info["resumed"][0]  # train runs/demo, then run_name=demo --resume-from latest
     assert "rejected: 1 lines" in outputs["split messy.jsonl splits/ --schema prompt_completion --on-error skip"]
     assert "unchanged since its manifest" in outputs["manifest runs/demo/data/train.jsonl --verify"]
     assert "pass@1" in outputs["evaluate runs/demo --metrics perplexity,exact_match,pass@1 --allow-code-execution"]
     assert {m["name"] for m in json.loads(outputs["models --json"])} >= {"smollm2-135m-instruct", "tiny-llama", "tiny-gpt2"}
     assert json.loads(outputs["doctor --json"])["healthy"] is True
     assert "2 of 2 points ok" in outputs["batch nbs/tutorials/01_quickstart.ipynb examples/grid.yaml out/batch"]
+    assert "lora.r" in outputs["compare runs/demo experiments/try1"] and (workspace/"runs"/"compare.png").exists()
     assert (workspace/"out"/"batch"/"comparison.png").read_bytes()[:4] == b"\x89PNG"

@@ -38,7 +38,6 @@ def test_every_problem_is_listed_with_its_key():
         assert part in msg, part
 
 @pytest.mark.parametrize("overrides,message", [
-    (["training.max_steps=5", "training.warmup_steps=5"], "warmup_steps=5 must be below max_steps=5"),
     (["training.max_steps=null", "training.num_epochs=null"], "set training.max_steps or training.num_epochs"),
     (["training.keep_best=true", "training.eval_every=null"], "keep_best=true needs eval_every"),
     (["safety.enabled=false"], "needs safety.bypass_reason"),
@@ -55,3 +54,10 @@ def test_bad_yaml_names_line_and_column(tmp_path):
     bad = tmp_path/"bad.yaml"
     bad.write_text("lora:\n  r: 8\n  lora_alpha: [16\n")
     with pytest.raises(ConfigError, match=r"bad.yaml:4:1: not valid YAML"): load_config_file(bad)
+
+def test_warmup_as_long_as_the_run_is_clamped_with_a_notice(tmp_path):
+    "training.max_steps=5 with the default warmup of 5 steps runs (warming up for 4) instead of being refused."
+    from conftest import run_cli
+    proc = run_cli("train", "--config-name", "smoke", f"output_dir={tmp_path}", "training.max_steps=5", "training.warmup_steps=5")
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: training.warmup_steps=5 is not below the run's 5 steps: warming up for 4" in proc.stderr

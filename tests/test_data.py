@@ -151,7 +151,8 @@ def test_split_rejects_bad_ratios_before_writing(tmp_path):
 
 # --- malformed input: one case each, exact message ---
 
-HINT = "\n  hint: fix or delete that line (each line must be one JSON object), or read with on_error='skip'"
+HINT = ("\n  hint: fix or delete that line (each line must be one JSON object), or skip bad lines: data.on_error=skip (train), "
+        "--on-error skip (split), on_error='skip' (Python)")
 MALFORMED = [
     (b'{"a": 1}\n{"a" 2}\n', "2:6: not valid JSON (Expecting ':' delimiter); the line starts: '{\"a\" 2}'"),
     (b'{"a": 1}\n{"a": "\xc3\xa9\xff"}\n', "2:9: not valid UTF-8; the line starts: '{\"a\": \"é\ufffd\"}'"),

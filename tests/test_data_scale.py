@@ -33,14 +33,18 @@ def test_two_assistant_turns_are_both_trained(smollm2_tokenizer):
     assert trained == "4<|im_end|>\n6, natürlich.<|im_end|>\n"
 
 def test_store_is_byte_identical_across_processes_and_chunk_sizes(tmp_path):
-    tok, he = byte_tokenizer(), humaneval_records()
-    big = write_jsonl([dict(r, prompt=r["prompt"] * 4) for r in he] * 19, tmp_path/"big.jsonl")  # 3,116 records, 8.5 MB
+    "Chats (the schema tokenized in worker processes): 1 process or 3, any chunk size, the same bytes."
+    tok = byte_tokenizer()
+    tok.chat_template = "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}</s>{% endfor %}"
+    he = humaneval_records()
+    chats = [{"messages": [{"role": "user", "content": r["prompt"]}, {"role": "assistant", "content": r["completion"]}]} for r in he]
+    big = write_jsonl(chats * 70, tmp_path/"big.jsonl")  # 11,480 records, 8.6 MB
     assert big.stat().st_size >= 8 << 20
-    one = build_tokenized_store(big, tmp_path/"one", tok, 256, num_proc=1, chunk_size=1000)
-    three = build_tokenized_store(big, tmp_path/"three", tok, 256, num_proc=3, chunk_size=7)
+    one = build_tokenized_store(big, tmp_path/"one", tok, 256, "messages", num_proc=1, chunk_size=1000)
+    three = build_tokenized_store(big, tmp_path/"three", tok, 256, "messages", num_proc=3, chunk_size=7)
     for name in ("input_ids.i32", "labels.i32", "offsets.i64", "trained.i32", "records.i64"):
         assert (tmp_path/"one"/name).read_bytes() == (tmp_path/"three"/name).read_bytes(), name
-    assert one.counts == three.counts and one.counts["records"] == 3116 and one.counts["truncated"] == 3116
+    assert one.counts == three.counts and one.counts["records"] == 11480
     assert not list(tmp_path.glob("three/part*"))  # the parts are joined and removed
 
 def test_store_reads_memory_mapped_arrays(tmp_path):
@@ -85,3 +89,30 @@ def test_train_records_tokenized_counts(smoke_run):
     assert train["records"] == info["data"]["train"]["records"] and train["examples"] + sum(train["dropped"].values()) == train["records"]
     # smoke data: max_length 128 cuts all 32 HumanEval examples, and 20 of them lose their EOS
     assert (train["examples"], train["truncated"], train["eos_trained"]) == (32, 32, 12)
+
+def test_parallel_split_redacts_like_the_serial_one(tmp_path):
+    "Redaction travels to the workers of a parallel split: the same files and the same findings as one process."
+    from codex_nb.data import split_jsonl
+    from codex_nb.safety import SafetyFilters
+    rows = [{"prompt": f"ticket {i}: mail user{i}@example.com" if i % 7 == 0 else f"ticket {i}", "completion": "x" * 2000} for i in range(4500)]
+    src = write_jsonl(rows, tmp_path/"tickets.jsonl")
+    assert src.stat().st_size >= 8 << 20
+    out = {}
+    for workers in (1, 3):
+        redactor, findings = SafetyFilters().record_transform(str(src))
+        split_jsonl(src, tmp_path/f"w{workers}", workers=workers, transform=redactor)
+        out[workers] = ([(tmp_path/f"w{workers}"/f"{s}.jsonl").read_bytes() for s in ("train", "val", "test")], dict(findings))
+    assert out[1] == out[3] and out[1][1] == {"email": 643}
+    assert b"@example.com" not in b"".join(out[3][0])
+
+def test_data_inspect_shows_examples_summary_and_audit(tmp_path):
+    from conftest import assert_clean_error, run_cli
+    data = write_jsonl(humaneval_records()[:30], tmp_path/"he.jsonl")
+    ok = run_cli("data", "inspect", data, "model=tiny-llama", "data.max_length=128", "--examples", "1", "--max-tokens", "40")
+    assert ok.returncode == 0, ok.stderr
+    assert "train example 1 of 23: 128 tokens" in ok.stdout and "... (88 more tokens)" in ok.stdout
+    assert "data: 30 records: train 23, val 3, test 4" in ok.stdout and "23 cut at max_length=128" in ok.stdout
+    assert ok.stdout.rstrip().endswith("label audit: ok")
+    bad = run_cli("data", "inspect", data, "model=tiny-llama", "data.max_length=20", "--examples", "0")
+    assert_clean_error(bad, "label audit:", "the EOS token (id 256) is never trained", "(its train split)")
+    assert "tokens (train): 23 examples" in bad.stdout  # the summary comes first, then the refusal

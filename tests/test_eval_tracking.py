@@ -11,7 +11,7 @@ def test_eval_scores_reach_mlflow(tmp_path):
     run = tmp_path/"r"
     assert run_cli("evaluate", run, "--split", "train", "--max-samples", "2", "--no-base").returncode == 0
     info = json.loads((run/"run.json").read_text())
-    client = MlflowClient(tracking_uri=f"sqlite:///{run/'mlruns'/'mlflow.db'}")
+    client = MlflowClient(tracking_uri=f"sqlite:///{run.resolve().parent/'mlflow.db'}")
     history = client.get_metric_history(info["mlflow_run_id"], "eval/train/final/perplexity")
     assert len(history) == 1 and history[0].step == 6 and history[0].value > 1
     assert [m.step for m in client.get_metric_history(info["mlflow_run_id"], "loss")] == [1, 2, 3, 4, 5, 6]

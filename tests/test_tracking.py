@@ -107,7 +107,7 @@ def tracked_run(tmp_path_factory):
 
 def test_mlflow_run_reads_back_with_mlflow_client(tracked_run):
     from mlflow.tracking import MlflowClient
-    client = MlflowClient(f"sqlite:///{tracked_run.run_dir.resolve()}/mlruns/mlflow.db")
+    client = MlflowClient(f"sqlite:///{tracked_run.run_dir.resolve().parent}/mlflow.db")
     run = client.get_run(tracked_run.run_id)
     assert run.info.status == "FINISHED" and run.info.run_name == "t1"
     assert run.data.params["training.learning_rate"] == "0.002"
@@ -132,7 +132,7 @@ def test_tensorboard_event_files_are_readable(tracked_run):
 def test_no_backend_persists_the_planted_secret(tracked_run):
     leaks = [p for p in tracked_run.run_dir.rglob("*") if p.is_file() and TOKEN.encode() in p.read_bytes()]
     assert leaks == []
-    assert (tracked_run.run_dir/"mlruns"/"mlflow.db").exists() and list((tracked_run.run_dir/"tensorboard"/"t1").glob("events.out.tfevents.*"))
+    assert (tracked_run.run_dir.parent/"mlflow.db").exists() and (tracked_run.run_dir/"mlruns").is_dir() and list((tracked_run.run_dir/"tensorboard"/"t1").glob("events.out.tfevents.*"))
 
 def test_a_second_run_in_the_same_process_gets_its_own_store_and_can_fail(tracked_run, tmp_path):
     import mlflow
@@ -142,8 +142,8 @@ def test_a_second_run_in_the_same_process_gets_its_own_store_and_can_fail(tracke
     accelerator.init_trackers("codex-nb")
     accelerator.log({"loss": 9.0}, step=1)
     finish_trackers(accelerator.trackers, failed=True)
-    assert mlflow.get_tracking_uri() == f"sqlite:///{(tmp_path/'second').resolve()}/mlruns/mlflow.db"
-    client = mlflow.tracking.MlflowClient(f"sqlite:///{tracked_run.run_dir.resolve()}/mlruns/mlflow.db")
+    assert mlflow.get_tracking_uri() == f"sqlite:///{(tmp_path/'second').resolve().parent}/mlflow.db"
+    client = mlflow.tracking.MlflowClient(f"sqlite:///{tracked_run.run_dir.resolve().parent}/mlflow.db")
     assert [r.info.run_name for r in client.search_runs([client.get_experiment_by_name("codex-nb").experiment_id])] == ["t1"]
     second = mlflow.tracking.MlflowClient(mlflow.get_tracking_uri())
     (run,) = second.search_runs([second.get_experiment_by_name("codex-nb").experiment_id])
@@ -165,7 +165,7 @@ def test_mlflow_run_after_train(tmp_path):
     from codex_nb.config import load_config
     from codex_nb.trainer import train
     result = train(load_config([f"output_dir={tmp_path}", "tracking.backends=[ndjson,mlflow]"], config_name="smoke"), progress=False)
-    client = MlflowClient(f"sqlite:///{result.run_dir.resolve()}/mlruns/mlflow.db")
+    client = MlflowClient(f"sqlite:///{result.run_dir.resolve().parent}/mlflow.db")
     (run,) = client.search_runs([client.get_experiment_by_name("codex-nb").experiment_id])
     assert run.data.params["run_name"] == "smoke"
     assert [m.step for m in client.get_metric_history(run.info.run_id, "loss")] == [r["step"] for r in read_metrics(result.run_dir, "loss")]

@@ -24,9 +24,11 @@ TINY = dict(model="tiny-llama", max_steps=4, lora_r=4, learning_rate=1e-3, eval_
 
 def test_quickstart_runs_with_the_tiny_model(tmp_path):
     out = tmp_path/"bob's runs=1"  # a quote, a space and '=' in output_dir: the overrides quote it
-    pm.execute_notebook(str(QUICKSTART), str(tmp_path/"out.ipynb"), parameters=dict(TINY, output_dir=str(out)),
+    data = str(ROOT/"examples"/"custom_data"/"data.jsonl")  # your own data, by the data_path parameter
+    pm.execute_notebook(str(QUICKSTART), str(tmp_path/"out.ipynb"), parameters=dict(TINY, output_dir=str(out), data_path=data),
                         cwd=str(QUICKSTART.parent), progress_bar=False, kernel_name="python3")
     result = json.loads((out/"result.json").read_text())
+    assert json.loads((out/"quickstart"/"run.json").read_text())["data_counts"]["total"] == len((ROOT/"examples"/"custom_data"/"data.jsonl").read_text().splitlines())
     assert set(result) >= {"final_loss", "base_perplexity", "tuned_perplexity"}
     assert (out/"quickstart"/"adapter"/"adapter_model.safetensors").exists()
 

@@ -1,0 +1,96 @@
+"Your own runs: a YAML config file, resuming a run directory, Ctrl-C that saves, val loss before and after, a clamped warmup."
+import json, signal, subprocess, sys, time
+from conftest import assert_clean_error, run_cli
+
+CLI = [sys.executable, "-m", "codex_nb.cli"]
+
+def test_train_from_your_own_yaml_then_resume_the_run_directory(tmp_path):
+    mine = tmp_path/"my_run.yaml"
+    mine.write_text(f"model: tiny-llama\ndata: smoke\nrun_name: mine\noutput_dir: {tmp_path/'runs'}\n"
+                    "training: {max_steps: 4, save_every: 2, warmup_steps: 1}\n")
+    first = run_cli("train", mine, "training.max_steps=6")
+    assert first.returncode == 0, first.stderr
+    assert "trained 6 steps" in first.stdout and "val loss " in first.stdout and " -> " in first.stdout.split("val loss ")[1]
+    run = tmp_path/"runs"/"mine"
+    config = (run/"config.yaml").read_text()
+    assert "max_steps: 6" in config and "name: tiny-llama" in config
+    again = run_cli("train", run)  # the run's own settings; nothing left to do
+    assert again.returncode == 0, again.stderr
+    assert "nothing left to train: the run had finished its 6 steps" in again.stdout
+    assert_clean_error(run_cli("train", tmp_path/"nowhere.yaml"), "config file", "not found")
+    assert_clean_error(run_cli("train", "not-a-thing"), "'not-a-thing' is neither a config file, a run directory nor an override")
+    assert_clean_error(run_cli("train", tmp_path), "is not a run directory (no config.yaml in it)")
+
+def test_ctrl_c_saves_a_checkpoint_and_says_how_to_continue(tmp_path):
+    args = ["train", "--config-name", "smoke", f"output_dir={tmp_path}", "run_name=cc", "training.max_steps=400", "training.save_every=1000"]
+    proc = subprocess.Popen([*CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    metrics, deadline = tmp_path/"cc"/"metrics.ndjson", time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if metrics.exists() and '"step": 3,' in metrics.read_text(): break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err[-2000:]
+    line = next(l for l in err.splitlines() if l.startswith("interrupted at step "))
+    step = int(line.split()[3].rstrip(":"))
+    assert 3 <= step < 400 and (tmp_path/"cc"/"checkpoints"/f"step_{step:06d}"/"trainer_state.json").exists()
+    assert f"continue with: codex-nb train {tmp_path/'cc'} --resume-from latest" in err
+    assert "stopping after this optimizer step to save a checkpoint" in err and "Traceback" not in err
+    assert json.loads((tmp_path/"cc"/"run.json").read_text())["status"] == "interrupted"
+    resumed = run_cli("train", tmp_path/"cc", "training.max_steps=400")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resumed from {tmp_path/'cc'/'checkpoints'/f'step_{step:06d}'}: step {step}," in resumed.stdout
+    assert f"trained {400 - step} steps (step {step + 1} to 400)" in resumed.stdout
+
+def test_val_loss_before_and_after_in_run_json_and_metrics(smoke_run):
+    info = json.loads((smoke_run/"run.json").read_text())
+    val = [json.loads(l) for l in (smoke_run/"metrics.ndjson").read_text().splitlines() if '"val_loss"' in l]
+    assert val[0]["step"] == 0 and val[0]["val_loss"] == round(info["val_loss_start"], 6)
+    assert val[-1]["step"] == 6 and info["val_loss"] == val[-1]["val_loss"] or abs(info["val_loss"] - val[-1]["val_loss"]) < 1e-6
+
+def test_validate_and_doctor_check_the_model_and_data(tmp_path):
+    assert_clean_error(run_cli("validate", "model.name=dir:/nonexistent", f"data.path={tmp_path}"),
+                       "a run would stop at once", "model.name=dir:/nonexistent: model path /nonexistent does not exist",
+                       f"data.path: {tmp_path} is a directory, not a JSONL file")
+    bad = tmp_path/"chats.jsonl"
+    bad.write_text('{"prompt": "hi"}\n')
+    assert_clean_error(run_cli("validate", "model=tiny-llama", f"data.path={bad}", "data.schema=prompt_completion"), f"data.path: {bad}:1:")
+    doctor = run_cli("doctor", "model.name=dir:/nonexistent")
+    assert doctor.returncode == 1 and "configured feature cannot work: model.name=dir:/nonexistent" in doctor.stdout
+    assert "set CODEX_NB_CACHE to move it" in doctor.stdout
+
+def test_cache_lists_and_cleans(tmp_path):
+    env = {"CODEX_NB_CACHE": str(tmp_path)}
+    (tmp_path/"tokenized"/"abc").mkdir(parents=True); (tmp_path/"tokenized"/"abc"/"input_ids.i32").write_bytes(b"\0" * 4000)
+    (tmp_path/"models"/"m-1").mkdir(parents=True); (tmp_path/"models"/"m-1"/"model.safetensors").write_bytes(b"\0" * 1000)
+    listed = run_cli("cache", env=env)
+    assert listed.returncode == 0 and "tokenized" in listed.stdout and "total: 0.0 MB in 2 entries" in listed.stdout
+    cleaned = run_cli("cache", "--clean", env=env)
+    assert "removed 2 entries" in cleaned.stdout and not list((tmp_path/"tokenized").iterdir()) and not list((tmp_path/"models").iterdir())
+
+def test_runs_of_one_output_dir_share_one_mlflow_store(tmp_path):
+    "The MLflow UI compares runs: both runs land in <output_dir>/mlflow.db."
+    from mlflow.tracking import MlflowClient
+    for name, lr in (("a", "1e-3"), ("b", "5e-4")):
+        proc = run_cli("train", "--config-name", "smoke", f"output_dir={tmp_path}", f"run_name={name}", f"training.learning_rate={lr}",
+                       "tracking.backends=[ndjson,mlflow]", "training.max_steps=2", "training.warmup_steps=0")
+        assert proc.returncode == 0, proc.stderr
+    client = MlflowClient(f"sqlite:///{tmp_path.resolve()}/mlflow.db")
+    runs = client.search_runs([client.get_experiment_by_name("codex-nb").experiment_id])
+    assert sorted(r.info.run_name for r in runs) == ["a", "b"]
+    assert sorted(r.data.params["training.learning_rate"] for r in runs) == ["0.0005", "0.001"]
+
+def test_compare_shows_differing_settings_losses_and_scores(tmp_path):
+    for name, lr in (("slow", "5e-05"), ("fast", "0.005")):
+        proc = run_cli("train", "--config-name", "smoke", f"output_dir={tmp_path}", f"run_name={name}", f"training.learning_rate={lr}",
+                       "training.max_steps=3", "training.warmup_steps=0", "training.save_every=null")
+        assert proc.returncode == 0, proc.stderr
+    assert run_cli("evaluate", tmp_path/"fast", "--metrics", "loss", "--max-samples", "2").returncode == 0
+    proc = run_cli("compare", tmp_path/"slow", tmp_path/"fast")
+    assert proc.returncode == 0, proc.stderr
+    lines = {l.split("  ")[0].strip(): l.split() for l in proc.stdout.splitlines()}
+    assert lines["training.learning_rate"][-2:] == ["5e-05", "0.005"]
+    assert "run_name" not in lines and "steps" in lines and "test loss (final)" in proc.stdout
+    assert lines["val loss (start)"][-2] == lines["val loss (start)"][-1]  # the same base model, the same val split
+    assert (tmp_path/"compare.png").read_bytes()[:4] == b"\x89PNG"
+    assert_clean_error(run_cli("compare", tmp_path/"slow", tmp_path), "is not a run directory")
