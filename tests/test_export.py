@@ -124,21 +124,21 @@ def test_training_on_an_exported_gguf_matches_training_on_the_merged_directory(r
 
 @pytest.mark.slow
 def test_llama_cpp_generates_the_merged_models_greedy_tokens(tmp_path):
-    """SmolLM2 fine-tuned for 2 steps, exported as q8_0 GGUF and as a LoRA GGUF: llama.cpp (llama-cpp-python, built from
-    its source distribution) generates the merged model's greedy tokens from the same prompt ids."""
+    """SmolLM2 fine-tuned for 2 steps and exported: llama.cpp (llama-cpp-python, built from its source distribution)
+    generates the merged model's greedy tokens from the f16 GGUF and from the LoRA GGUF over the shipped Q4_1 base, the
+    same tokens as transformers' reader from the q8_0 GGUF (q8_0 rounding itself may change a greedy choice), and
+    tokenizes the test texts to the run's ids."""
     llama_cpp = pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (pip install llama-cpp-python builds it with cmake)")
     proc = run_cli("train", "training=smoke", "training.max_steps=2", f"output_dir={tmp_path}", "run_name=s", timeout=1800)
     assert proc.returncode == 0, proc.stderr
-    for fmt, quant in (("gguf", "q8_0"), ("gguf-lora", "f32")):
+    for fmt, quant in (("gguf", "q8_0"), ("gguf", "f16"), ("gguf-lora", "f32")):
         proc = run_cli("export", tmp_path/"s", "--format", fmt, "--quant", quant, "--max-samples", "4", timeout=1800)
         assert proc.returncode == 0, proc.stderr
-    report = json.loads((tmp_path/"s"/"export"/"gguf-q8_0"/"parity.json").read_text())
     from codex_nb.evaluation import run_config
     from codex_nb.export import parity_data
     from codex_nb.registry import get_spec, load_model, locate
     tok = load_model("smollm2-135m-instruct", device="cpu")[1]
     data = parity_data(tok, run_config(tmp_path/"s"), tmp_path/"s", max_samples=4)
-    merged_tokens = report["models"][1]["greedy_tokens"]
     def generate(llm, ids, n):
         out = []
         for t in llm.generate(ids, temp=0.0, top_k=1, reset=True):
@@ -146,10 +146,17 @@ def test_llama_cpp_generates_the_merged_models_greedy_tokens(tmp_path):
             out.append(t)
             if len(out) >= n: break
         return out
-    gguf = llama_cpp.Llama(str(tmp_path/"s"/"export"/"gguf-q8_0"/"s-q8_0.gguf"), n_ctx=2048, verbose=False)
-    same = [generate(gguf, ids, len(want)) == want for ids, want in zip(data.prompts, merged_tokens)]
-    assert sum(same) >= len(same) - 1, same  # q8_0 rounding may flip one near-tie
-    lora = llama_cpp.Llama(str(locate(get_spec("smollm2-135m-instruct"))), lora_path=str(tmp_path/"s"/"export"/"gguf-lora-f32"/"s-lora-f32.gguf"),
-                           n_ctx=2048, verbose=False)
-    same = [generate(lora, ids, len(want)) == want for ids, want in zip(data.prompts, merged_tokens)]
+    def agree(path, want, lora=None):
+        llm = llama_cpp.Llama(str(path), lora_path=str(lora) if lora else None, n_ctx=2048, verbose=False)
+        return [generate(llm, ids, len(w)) == w for ids, w in zip(data.prompts, want)]
+    export = tmp_path/"s"/"export"
+    q8 = json.loads((export/"gguf-q8_0"/"parity.json").read_text())["models"]
+    merged_tokens = q8[1]["greedy_tokens"]
+    same = agree(export/"gguf-q8_0"/"s-q8_0.gguf", q8[2]["greedy_tokens"])  # the same q8_0 file, read by transformers
     assert sum(same) >= len(same) - 1, same
+    same = agree(export/"gguf-f16"/"s-f16.gguf", merged_tokens)
+    assert sum(same) >= len(same) - 1, same
+    same = agree(locate(get_spec("smollm2-135m-instruct")), merged_tokens, export/"gguf-lora-f32"/"s-lora-f32.gguf")  # over the Q4_1 base
+    assert sum(same) >= len(same) - 1, same
+    assert all(llama_cpp.Llama(str(export/"gguf-q8_0"/"s-q8_0.gguf"), n_ctx=64, verbose=False, vocab_only=True)
+               .tokenize(t.encode(), add_bos=False, special=True) == tok(t, add_special_tokens=False)["input_ids"] for t in data.texts)
