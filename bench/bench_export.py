@@ -78,6 +78,7 @@ def main():
             if base and base.endswith(".gguf"):
                 figures["llama_cpp_lora_over_base"] = llama_cpp_view(run, Path(base), reference, next(outs["gguf-lora", "f32"].glob("*.gguf")))
         except ImportError: notes.append("llama-cpp-python is not installed: no llama.cpp figures (pip install llama-cpp-python builds it with cmake).")
+        except ValueError as e: notes.append(f"llama.cpp could not load a file ({e}); a vocabulary without BPE merges (the tiny test models') is one it refuses.")
         if args.llama_cpp_src:
             script = Path(args.llama_cpp_src)/"convert_hf_to_gguf.py"
             converted = Path(d)/"llama-cpp-converted-f16.gguf"
