@@ -18,6 +18,7 @@ _API = {
     'train': 'trainer', 'RunResult': 'trainer',
     'get_metric': 'metrics', 'pass_at_k': 'metrics',
     'evaluate_run': 'evaluation', 'EvalResult': 'evaluation', 'generate': 'evaluation',
+    'export_run': 'export', 'ExportResult': 'export',
 }
 
 __all__ = ['__version__', *_API]

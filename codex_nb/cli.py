@@ -13,10 +13,10 @@ import typer
 from .core import CodexError, CodexWarning, ConfigError, quiet_libraries
 
 # %% auto #0
-__all__ = ['app', 'data_app', 'DOCTOR_PACKAGES', 'BATCH_COLUMNS', 'main', 'train', 'evaluate', 'generate', 'validate', 'split',
-           'manifest', 'data_humaneval', 'render_example', 'data_inspect', 'models', 'doctor_report', 'bypassed_runs',
-           'doctor', 'cache_entries', 'cache', 'run_summary', 'report', 'compare_runs', 'plot_compare', 'compare',
-           'grid_points', 'run_batch', 'result_metrics', 'plot_comparison', 'batch']
+__all__ = ['app', 'data_app', 'DOCTOR_PACKAGES', 'BATCH_COLUMNS', 'main', 'train', 'evaluate', 'generate', 'export', 'validate',
+           'split', 'manifest', 'data_humaneval', 'render_example', 'data_inspect', 'models', 'doctor_report',
+           'bypassed_runs', 'doctor', 'cache_entries', 'cache', 'run_summary', 'report', 'compare_runs', 'plot_compare',
+           'compare', 'grid_points', 'run_batch', 'result_metrics', 'plot_comparison', 'batch']
 
 # %% ../nbs/10_cli.ipynb #08e9598a
 app = typer.Typer(name="codex-nb", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -181,6 +181,25 @@ def generate(run_dir:Path=typer.Argument(..., help="A run directory made by code
     text = gen(run_dir, prompt, max_new_tokens, checkpoint, stops=[_escapes(s) for s in stop] if stop else None,
                unsafe_no_redaction=unsafe_no_redaction, include_prompt=None, system=system, messages=turns, raw=raw)
     typer.echo(text)
+
+# %% ../nbs/10_cli.ipynb #3acd5209
+@app.command(epilog=_examples("codex-nb export runs/demo --format gguf --quant q8_0", "codex-nb export runs/demo --format hf --dtype bf16",
+                              "codex-nb export runs/demo --format gguf-lora", "codex-nb export runs/demo --format gguf --checkpoint step_000020 --out served/",
+                              "codex-nb export runs/demo --format gguf --prompt 'def fib(n):' --prompt 'def add(a, b):'"))
+def export(run_dir:Path=typer.Argument(..., help="A run directory made by codex-nb train"),
+           format:str=typer.Option(..., "--format", help="hf (merged transformers directory), gguf (merged, for llama.cpp and Ollama) or gguf-lora (the adapter for llama.cpp)"),
+           quant:Optional[str]=typer.Option(None, "--quant", "--dtype", help="f32, f16, bf16 (all formats) or q8_0 (gguf). Default: the base model's dtype for hf, f16 for gguf, f32 for gguf-lora"),
+           checkpoint:str=typer.Option("final", help="'final' (the run's adapter) or a kept step_NNNNNN"),
+           out:Optional[Path]=typer.Option(None, help="Output directory (default RUN_DIR/export/<format>-<quant>/)"),
+           split:str=typer.Option("test", help="The run's split parity is measured on: train, val or test"),
+           max_samples:int=typer.Option(8, min=1, help="Measure parity on the first N records of the split"),
+           prompt:Optional[list[str]]=typer.Option(None, help="Measure parity on this prompt instead of the split (repeatable)"),
+           max_new_tokens:int=typer.Option(16, min=1, max=512, help="Greedy tokens compared per prompt"),
+           force:bool=typer.Option(False, help="Accept a failed parity gate (recorded in parity.json)")):
+    "Export a run as a merged model (hf), a GGUF with an Ollama Modelfile, or a llama.cpp LoRA GGUF, with a parity report."
+    from codex_nb.export import export_run
+    result = export_run(run_dir, format, quant, checkpoint, out, split, max_samples, prompt, max_new_tokens, force, log=typer.echo)
+    typer.echo(f"{'forced past failed gates' if not result.passed else 'parity gates passed'}; wrote {result.out_dir}: {', '.join(result.files)}")
 
 # %% ../nbs/10_cli.ipynb #63ea4e29
 @app.command(epilog=_examples("codex-nb validate", "codex-nb validate training=smoke lora.r=16", "codex-nb validate runs/demo/config.yaml",

@@ -6,7 +6,7 @@ Docs: https://codex-nb.github.io/codex-nb/registry.html.md"""
 
 # %% ../nbs/02_registry.ipynb #97937b70
 from __future__ import annotations
-import contextlib, difflib, importlib.util, json, re, shutil, struct
+import contextlib, difflib, hashlib, importlib.util, json, re, shutil, struct, warnings
 from pathlib import Path
 from typing import Literal
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
@@ -15,8 +15,8 @@ from .core import DTYPES, ModelError, atomic_dir, cache_dir, offline, resolve_de
 # %% auto #0
 __all__ = ['TINY_LLAMA', 'TINY_GPT2', 'REGISTRY', 'CHATML_TEMPLATE', 'ModelSpec', 'get_spec', 'locate', 'check_safetensors',
            'check_weights', 'verify_checksum', 'check_causal_lm', 'gguf_architecture', 'check_gguf', 'byte_tokenizer',
-           'converted_dir', 'prepare_tokenizer', 'load_model', 'load_tokenizer', 'is_converted', 'check_source',
-           'list_models']
+           'converted_dir', 'prepare_tokenizer', 'base_model_name', 'load_model', 'load_tokenizer', 'is_converted',
+           'check_source', 'base_model_record', 'list_models']
 
 # %% ../nbs/02_registry.ipynb #f69aa317
 class ModelSpec(BaseModel):
@@ -359,6 +359,16 @@ def _check_dir(spec:ModelSpec, path:Path):
                                              hint="a checksum pins a single *.safetensors file; drop it for a sharded model")
         verify_checksum(spec, files[0])
 
+# PEFT looks for config.json at the base model's name_or_path to see whether the vocabulary was resized; a registry name
+# or a GGUF path has none, so it warns and assumes it was not, which is right: codex-nb never resizes embeddings
+warnings.filterwarnings("ignore", message="Could not find a config file in", category=UserWarning)
+
+def base_model_name(spec:ModelSpec|str) -> str:
+    "The portable name of `spec`'s weights: its registry name, else the absolute path of its directory or GGUF file."
+    spec = get_spec(spec) if isinstance(spec, str) else spec
+    if spec.name in REGISTRY or spec.path is None: return spec.name
+    return str(Path(spec.path).expanduser().resolve())
+
 def load_model(spec:ModelSpec|str="smollm2-135m-instruct", # A `ModelSpec`, or a name for `get_spec`
                device:str|None=None, # Device for the model (`codex_nb.core.resolve_device`); None: the spec's
                dtype:str|None=None): # Weight dtype (`codex_nb.core.resolve_dtype`); None: the spec's
@@ -385,6 +395,7 @@ def load_model(spec:ModelSpec|str="smollm2-135m-instruct", # A `ModelSpec`, or a
             except (ValueError, OSError, KeyError) as e:
                 raise ModelError(f"cannot load a causal language model from {path}: {str(e).splitlines()[0]}",
                                  hint="check that the directory holds a complete causal LM (config.json, weights, tokenizer)") from None
+    model.name_or_path = model.config.name_or_path = base_model_name(spec)  # what an adapter's config records
     model.to(device).eval()
     return model, prepare_tokenizer(tok)
 
@@ -426,6 +437,20 @@ def check_source(spec:ModelSpec|str) -> Path|None:
     if spec.source in ("package", "gguf"): check_gguf(path)
     elif spec.source == "dir": _check_dir(spec, path)
     return path
+
+# %% ../nbs/02_registry.ipynb #a8d46a0c
+def base_model_record(spec:ModelSpec|str) -> dict:
+    """`name` (`base_model_name`), `source`, `path` and `sha256` of the weights `spec` loads; `files` maps each file to its sha256.
+
+    `sha256` is the file's for one weights file, else the sha256 of the `name:sha256` lines of the shards; None for a
+    model built in-process. Raises `ModelError` if the files are missing."""
+    spec = get_spec(spec) if isinstance(spec, str) else spec
+    path = locate(spec)
+    files = {} if path is None else {path.name: sha256_file(path)} if path.is_file() else \
+            {p.name: sha256_file(p) for p in check_weights(path)}
+    joined = "".join(f"{n}:{s}\n" for n, s in sorted(files.items()))
+    sha = None if not files else next(iter(files.values())) if len(files) == 1 else hashlib.sha256(joined.encode()).hexdigest()
+    return dict(name=base_model_name(spec), source=spec.source, path=str(path) if path else None, sha256=sha, files=files)
 
 # %% ../nbs/02_registry.ipynb #c3bf85a5
 def list_models() -> list[dict]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from .core import (CheckpointError, CodexError, CodexWarning, ConfigError, DataError, atomic_dir, atomic_write_text, cache_dir,
                            seed_everything, sha256_file)
 from .config import RunConfig, check_hardware, config_hash, load_config, resolve_paths, save_config
-from .registry import is_converted, load_model
+from .registry import base_model_record, is_converted, load_model
 from .lora import apply_lora, save_adapter
 from .data import (SPLITS, SplitPaths, available_cores, build_manifest, check_tokenized, collate, load_manifest,
                            humaneval_records, length_grouped_batches,
@@ -571,6 +571,7 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
             model, tok = load_model(cfg.model.path or cfg.model.name, device=device, dtype=cfg.model.dtype)
         if t.gradient_checkpointing:
             model.gradient_checkpointing_enable(); model.enable_input_require_grads()
+        info["base_model"] = base_model_record(cfg.model.path or cfg.model.name)  # portable name and weights sha256 (export checks it)
         info["tokenizer"] = tokenizer_record(tok)  # what the run's token ids mean: needed to serve or resume it faithfully
         model = apply_lora(model, **cfg.lora.model_dump(exclude={"target_modules"}), target_modules=cfg.lora.target_modules)
         model.train()

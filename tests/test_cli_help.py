@@ -25,7 +25,7 @@ def examples(cmd) -> list[list[str]]:
 
 COMMANDS = leaf_commands()
 # the order the examples run in: each may use what an earlier one wrote (data.jsonl, runs/demo, runs/smoke)
-ORDER = [("data", "humaneval"), ("data", "inspect"), ("train",), ("validate",), ("split",), ("manifest",), ("evaluate",), ("generate",), ("cache",),
+ORDER = [("data", "humaneval"), ("data", "inspect"), ("train",), ("validate",), ("split",), ("manifest",), ("evaluate",), ("generate",), ("export",), ("cache",),
          ("report",), ("compare",), ("models",), ("doctor",), ("batch",)]
 
 def test_every_subcommand_is_documented():
