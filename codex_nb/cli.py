@@ -6,7 +6,7 @@ Docs: https://codex-nb.github.io/codex-nb/cli.html.md"""
 
 # %% ../nbs/10_cli.ipynb #eee57f49
 from __future__ import annotations
-import io, json, math, os, socket, sys, warnings
+import dataclasses, io, json, math, os, socket, sys, warnings
 from pathlib import Path
 from typing import Optional
 import typer
@@ -135,23 +135,23 @@ def evaluate(run_dir:Path=typer.Argument(..., help="A run directory made by code
     if metrics is not None and not [m for m in metrics.split(",") if m.strip()]:
         raise ConfigError("--metrics is empty", hint="name at least one metric, e.g. --metrics perplexity,exact_match, or leave it out for the run's eval.metrics")
     names = [checkpoint]
-    if checkpoint == "all":
+    if checkpoint == "all":  # in step order, the final adapter last: one table, a column per model
         names = [p.name for p in checkpoint_dirs(run_dir)]
         if (Path(run_dir)/"adapter"/"adapter_model.safetensors").exists():  # the last checkpoint usually is the final adapter: scored once
             final = sha256_file(adapter_dir(run_dir)/"adapter_model.safetensors")
             same = [n for n in names if sha256_file(adapter_dir(run_dir, n)/"adapter_model.safetensors") == final]
             if same: typer.echo(f"{', '.join(same)}: the same weights as the final adapter, not scored again")
-            names = ["final"] + [n for n in names if n not in same]
+            names = [n for n in names if n not in same] + ["final"]
         elif names: typer.echo("no final adapter (the run did not finish): scoring its checkpoints")
         else: names = ["final"]  # nothing at all: adapter_dir says so
-    loaded = None
+    loaded, rows = None, []
     for i, name in enumerate(names):
         res = evaluate_run(run_dir, split, name, [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None, include_base=base and i == 0,
                            allow_code_execution=allow_code_execution or None, max_samples=max_samples, unsafe_no_redaction=unsafe_no_redaction,
                            num_samples=num_samples, temperature=temperature,
-                           reuse=loaded)  # the base model is loaded once
-        loaded = res.loaded
-        typer.echo(res.table())
+                           reuse=loaded, progress=True)  # the base model is loaded once
+        loaded, rows = res.loaded, rows + res.rows
+    typer.echo(dataclasses.replace(res, rows=rows).table())
     typer.echo(f"per-sample outputs: {Path(run_dir)/'eval'}; summary: {Path(run_dir)/'eval'/'summary.csv'}")
 
 def _escapes(text:str) -> str: return text.replace("\\n", "\n").replace("\\t", "\t")
@@ -179,7 +179,7 @@ def generate(run_dir:Path=typer.Argument(..., help="A run directory made by code
     if prompt is not None and not prompt.strip(): raise ConfigError("the prompt is empty", hint="give the text to complete, e.g. 'def fib(n):'")
     turns = load_conversation(messages) if messages is not None else None
     text = gen(run_dir, prompt, max_new_tokens, checkpoint, stops=[_escapes(s) for s in stop] if stop else None,
-               unsafe_no_redaction=unsafe_no_redaction, include_prompt=None, system=system, messages=turns, raw=raw)
+               unsafe_no_redaction=unsafe_no_redaction, include_prompt=None, system=system, messages=turns, raw=raw, progress=True)
     typer.echo(text)
 
 # %% ../nbs/10_cli.ipynb #3acd5209

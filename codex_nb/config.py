@@ -34,7 +34,10 @@ class ModelConfig(_Part):
 class DataConfig(_Part):
     "Where the records come from and how they are split and tokenized."
     dataset: str|None = "humaneval"  # A shipped dataset name; ignored when `path` is set
-    path: str|None = None  # A local JSONL file (plain or .gz) of records
+    path: str|None = None  # A local JSONL file (plain or .gz) of records, split by split_ratios
+    train_path: str|None = None  # Ready-made splits instead of path: the train JSONL, used as it is
+    val_path: str|None = None  # With train_path: the validation JSONL (validation loss); null: none
+    test_path: str|None = None  # With train_path: the test JSONL (what evaluate scores); null: none
     schema_: Literal["auto", "prompt_completion", "text", "messages"] = Field("auto", alias="schema")  # Record schema; auto: the first valid record's
     on_error: Literal["raise", "skip"] = "raise"  # A malformed line stops the run, or goes to data/rejects.jsonl
     split_ratios: list[float] = [0.8, 0.1, 0.1]  # train/val/test fractions, each >= 0, summing to 1
@@ -51,8 +54,16 @@ class DataConfig(_Part):
         if len(self.split_ratios) != 3: raise ValueError("split_ratios needs three numbers: train, val, test")
         if any(r < 0 for r in self.split_ratios): raise ValueError(f"split_ratios {self.split_ratios} has a negative ratio")
         if abs(sum(self.split_ratios) - 1) > 1e-6: raise ValueError(f"split_ratios {self.split_ratios} sum to {sum(self.split_ratios):g}, not 1")
-        if self.dataset is None and self.path is None: raise ValueError("set data.path to a JSONL file or data.dataset to a shipped dataset")
+        if self.path and self.train_path:
+            raise ValueError("data.path (one file, split by split_ratios) and data.train_path (ready-made splits) are both set: keep one")
+        if (self.val_path or self.test_path) and not self.train_path: raise ValueError("data.val_path and data.test_path need data.train_path")
+        if self.dataset is None and self.source is None: raise ValueError("set data.path to a JSONL file or data.dataset to a shipped dataset")
         return self
+
+    @property
+    def source(self) -> str|None:
+        "The local file the records come from (schema detection, checks): `path`, else `train_path`; None: a shipped dataset."
+        return self.path or self.train_path
 
 class LoraSettings(_Part):
     "LoRA hyper-parameters, passed to `peft.LoraConfig` (see `codex_nb.lora.DEFAULT_LORA`)."
@@ -76,13 +87,13 @@ class TrainingConfig(_Part):
     weight_decay: float = Field(0.0, ge=0)  # AdamW decoupled weight decay
     lr_scheduler_type: Literal["cosine", "linear", "constant"] = "cosine"  # Schedule after warmup
     warmup_steps: int = Field(5, ge=0)  # Optimizer steps of linear warmup; a shorter run warms up for one step less than it has, with a notice
-    max_steps: int|None = Field(60, gt=0)  # Optimizer steps to run; wins over num_epochs
+    max_steps: int|None = Field(40, gt=0)  # Optimizer steps to run; wins over num_epochs
     num_epochs: float|None = Field(None, gt=0)  # Passes over the train split, when max_steps is null
     max_grad_norm: float|None = 1.0  # Gradient clipping norm; null disables it
     mixed_precision: Literal["no", "bf16", "fp16"] = "no"  # Accelerate mixed precision
     gradient_checkpointing: bool = False  # Recompute activations to save memory
     logging_steps: int = Field(1, gt=0)  # Log every N optimizer steps
-    eval_every: int|None = Field(None, gt=0)  # Validation loss every N optimizer steps; null: only at the end
+    eval_every: int|None = Field(20, gt=0)  # Validation loss every N optimizer steps; null: only at the end
     eval_max_examples: int|None = Field(64, gt=0)  # Validation loss on the first N val examples (a keyed random sample); null: all
     save_every: int|None = Field(20, gt=0)  # Checkpoint every N optimizer steps; null: only at the end
     save_total_limit: int|None = Field(2, gt=0)  # Checkpoints kept: the newest, or with keep_best the best and the newest N-1
@@ -416,7 +427,7 @@ def config_hash(cfg:RunConfig) -> str:
 # %% ../nbs/01_config.ipynb #89daae90
 def resolve_paths(cfg:RunConfig, # A validated config
                   base=None) -> RunConfig: # Relative paths are relative to this directory; default: the working directory
-    "`cfg` with its local paths absolute: `data.path`, `model.path`, a `dir:`/`gguf:` or path `model.name`, a policy file."
+    "`cfg` with its local paths absolute: `data.path` (and train/val/test_path), `model.path`, a `dir:`/`gguf:` or path `model.name`, a policy file."
     base = Path(base or Path.cwd())
     absolute = lambda p: str((base/Path(p).expanduser()).resolve()) if p else p
     name = cfg.model.name
@@ -427,7 +438,7 @@ def resolve_paths(cfg:RunConfig, # A validated config
     if isinstance(policy, str) and policy: policy = absolute(policy)
     return cfg.model_copy(update=dict(
         model=cfg.model.model_copy(update=dict(name=name, path=absolute(cfg.model.path))),
-        data=cfg.data.model_copy(update=dict(path=absolute(cfg.data.path))),
+        data=cfg.data.model_copy(update={k: absolute(getattr(cfg.data, k)) for k in ("path", "train_path", "val_path", "test_path")}),
         safety=cfg.safety.model_copy(update=dict(policy=policy))))
 
 # %% ../nbs/01_config.ipynb #f53f4101

@@ -6,25 +6,25 @@ Docs: https://codex-nb.github.io/codex-nb/evaluation.html.md"""
 
 # %% ../nbs/09_evaluation.ipynb #7e50e162
 from __future__ import annotations
-import contextlib, csv, json, warnings
+import contextlib, csv, json, sys, warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from .core import CheckpointError, CodexWarning, ConfigError, DataError, atomic_write_text
+from .core import CheckpointError, CodexError, CodexWarning, ConfigError, DataError, ModelError, atomic_write_text
 from pydantic import ValidationError
 from .config import EvalConfig, RunConfig, load_config_file
-from .registry import load_model
+from .registry import check_source, load_model
 from .lora import load_adapter
 from .data import Message, collate, load_records, tokenize_record
 from .safety import SafetyFilters
 from .metrics import get_metric, token_nll
-from .trainer import split_key_for
+from .trainer import _phase, split_key_for
 
 # %% auto #0
 __all__ = ['CODE_STOPS', 'SUMMARY_FIELDS', 'TEXT_METRICS', 'CORPUS_METRICS', 'run_config', 'adapter_dir', 'load_run_model',
-           'sample_nll', 'truncate_at_stops', 'StopOnGenerated', 'generate_texts', 'chat_prompt', 'end_of_turn',
-           'generation_stops', 'default_stops', 'sample_id', 'prompts_and_references', 'EvalResult', 'evaluate_run',
-           'log_eval_summary', 'record_eval_bypass', 'load_conversation', 'chat_turns', 'generate']
+           'progress_bar', 'sample_nll', 'truncate_at_stops', 'StopOnGenerated', 'generate_texts', 'chat_prompt',
+           'end_of_turn', 'generation_stops', 'default_stops', 'sample_id', 'prompts_and_references', 'EvalResult',
+           'evaluate_run', 'log_eval_summary', 'record_eval_bypass', 'load_conversation', 'chat_turns', 'generate']
 
 # %% ../nbs/09_evaluation.ipynb #d20b53f2
 def run_config(run_dir) -> RunConfig:
@@ -61,23 +61,35 @@ def load_run_model(run_dir, checkpoint:str|None=None, device:str|None=None,
     if reuse is not None: model, tok, cfg = reuse
     else:
         cfg = run_config(run_dir)
-        model, tok = load_model(cfg.model.path or cfg.model.name, device=device or cfg.model.device, dtype=cfg.model.dtype)
+        source, key = (cfg.model.path, "model.path") if cfg.model.path else (cfg.model.name, "model.name")
+        try: check_source(source)
+        except CodexError as e:  # the run's base model moved or was deleted: say which file stores the path
+            raise ModelError(f"{key}: {source} in {Path(run_dir)/'config.yaml'}: {e.message}",
+                             hint=f"put the model back there, or set {key} in that config.yaml to where it is now") from None
+        model, tok = load_model(source, device=device or cfg.model.device, dtype=cfg.model.dtype)
     return load_adapter(model, path, adapter_name=checkpoint or "final").eval(), tok, cfg
 
 # %% ../nbs/09_evaluation.ipynb #5486ff5d
+def progress_bar(total:int, label:str|None, unit:str="record"):
+    "A tqdm bar on stderr titled `label`; a disabled one when `label` is None."
+    from tqdm import tqdm
+    return tqdm(total=total, desc=label, unit=unit, disable=label is None, dynamic_ncols=True)
+
 def sample_nll(model, tok, records:list[dict], max_length:int=512, batch_size:int=8,
-               schema:str="prompt_completion") -> list[tuple[float, int]]: # How records are tokenized (as in training)
+               schema:str="prompt_completion", # How records are tokenized (as in training)
+               progress:str|None=None) -> list[tuple[float, int]]: # A progress bar's title; None: no bar
     "Per record: (summed NLL in nats over the tokens that carry a label, number of those tokens)."
     import torch
     device = next(model.parameters()).device
     examples = [tokenize_record(tok, r, max_length, schema) for r in records]
     out = []
-    with torch.no_grad():
+    with torch.no_grad(), progress_bar(len(examples), progress) as bar:
         for i in range(0, len(examples), batch_size):
             batch = {k: v.to(device) for k, v in collate(examples[i:i + batch_size], tok.pad_token_id).items()}
             logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
             nll, n = token_nll(logits, batch["labels"])
             out += list(zip(nll.tolist(), n.tolist()))
+            bar.update(len(nll))
     return out
 
 # %% ../nbs/09_evaluation.ipynb #c6f3030d
@@ -107,7 +119,8 @@ def generate_texts(model, tok, prompts:list[str], # Prompts, generated in batche
                    num_samples:int=1, # Completions per prompt; > 1 returns a list per prompt
                    do_sample:bool=False, temperature:float=0.2, top_p:float=0.95,
                    seed:int=0, # Seeds sampling, batch by batch, so results do not depend on earlier calls
-                   stop_token_ids:list[int]|None=None): # Token ids that end a sequence; None: the tokenizer's EOS
+                   stop_token_ids:list[int]|None=None, # Token ids that end a sequence; None: the tokenizer's EOS
+                   progress:str|None=None): # A progress bar's title (one tick per prompt); None: no bar
     "Completions of `prompts` (decoded, cut at stop sequences), in order: one string per prompt, or a list of `num_samples`."
     import torch
     from transformers import StoppingCriteriaList
@@ -116,7 +129,7 @@ def generate_texts(model, tok, prompts:list[str], # Prompts, generated in batche
     device = next(model.parameters()).device
     side, tok.padding_side = tok.padding_side, "left"
     sampling = dict(do_sample=True, temperature=temperature, top_p=top_p) if do_sample else dict(do_sample=False)
-    outs = []
+    outs, bar = [], progress_bar(len(prompts), progress, "prompt")
     try:
         for i in range(0, len(prompts), batch_size):
             enc = tok(prompts[i:i + batch_size], return_tensors="pt", padding=True, add_special_tokens=False).to(device)
@@ -129,7 +142,8 @@ def generate_texts(model, tok, prompts:list[str], # Prompts, generated in batche
                                      pad_token_id=tok.pad_token_id, eos_token_id=eos, **stopping)
             texts = [truncate_at_stops(t, stops) for t in tok.batch_decode(gen[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)]
             outs += texts if num_samples == 1 else [texts[j:j + num_samples] for j in range(0, len(texts), num_samples)]
-    finally: tok.padding_side = side
+            bar.update(len(texts) // num_samples)
+    finally: tok.padding_side, _ = side, bar.close()
     return outs
 
 # %% ../nbs/09_evaluation.ipynb #df5ea199
@@ -170,7 +184,7 @@ def generation_stops(model, tok, stops:list[str], # Stop sequences of the data (
 def default_stops(cfg:RunConfig) -> list[str]:
     "The stop sequences of a run's data: `eval.stop` when set, `CODE_STOPS` for HumanEval, else none."
     if cfg.eval.stop is not None: return list(cfg.eval.stop)
-    return list(CODE_STOPS) if cfg.data.path is None and cfg.data.dataset == "humaneval" else []
+    return list(CODE_STOPS) if cfg.data.source is None and cfg.data.dataset == "humaneval" else []
 
 # %% ../nbs/09_evaluation.ipynb #80cf0ac8
 def sample_id(record:dict, index:int, # The record and its position in the split (0-based)
@@ -233,12 +247,14 @@ def _append_summary(path:Path, rows:list[dict]):
         w.writerows(rows)
 
 def _generation_scores(model, tok, pairs:list[tuple], records:list[dict], cfg:RunConfig, metrics:list[str],
-                       allow_code_execution:bool, batch_size:int, max_new_tokens:int, timeout_s:float) -> tuple[list, dict, dict]:
+                       allow_code_execution:bool, batch_size:int, max_new_tokens:int, timeout_s:float,
+                       progress:str|None=None) -> tuple[list, dict, dict]:
     "Generate an answer to each prompt of `pairs` and score it: `(completions per record, per-sample scores, scores)`."
     e, chat = cfg.eval, cfg.data.schema_ == "messages"
     stop_ids, stops = generation_stops(model, tok, default_stops(cfg), chat)
     completions = generate_texts(model, tok, [p for p, _ in pairs], max_new_tokens, batch_size, stops, num_samples=e.num_samples,
-                                 do_sample=e.do_sample, temperature=e.temperature, top_p=e.top_p, seed=e.seed, stop_token_ids=stop_ids)
+                                 do_sample=e.do_sample, temperature=e.temperature, top_p=e.top_p, seed=e.seed, stop_token_ids=stop_ids,
+                                 progress=progress)
     if e.num_samples == 1: completions = [[c] for c in completions]
     outputs, references = [c[0] for c in completions], [r for _, r in pairs]  # text metrics score the first completion
     per_sample, scores = {}, {}
@@ -259,10 +275,10 @@ def _generation_scores(model, tok, pairs:list[tuple], records:list[dict], cfg:Ru
         scores.update({f"pass@{k}": result[f"pass@{k}"] for k in ks})
     return completions, per_sample, scores
 
-def _score(model, tok, records, cfg, metrics, allow_code_execution, batch_size, max_new_tokens, timeout_s):
+def _score(model, tok, records, cfg, metrics, allow_code_execution, batch_size, max_new_tokens, timeout_s, label=None):
     "Per-sample fields and aggregate scores of one model on `records`: loss and perplexity always, then `metrics`."
     schema = cfg.data.schema_
-    nll = sample_nll(model, tok, records, cfg.data.max_length, batch_size, schema)
+    nll = sample_nll(model, tok, records, cfg.data.max_length, batch_size, schema, progress=label and f"{label}: loss")
     total_nll, total_n = sum(l for l, _ in nll), sum(n for _, n in nll)
     scores = {"loss": total_nll / max(total_n, 1)}
     scores["perplexity"] = get_metric("perplexity").compute(nll=[l for l, _ in nll], n_tokens=[n for _, n in nll])["perplexity"]
@@ -270,7 +286,7 @@ def _score(model, tok, records, cfg, metrics, allow_code_execution, batch_size, 
     completions, per_sample = None, {}
     if set(metrics) - {"loss", "perplexity"}:
         completions, per_sample, generated = _generation_scores(model, tok, pairs, records, cfg, metrics, allow_code_execution,
-                                                                batch_size, max_new_tokens, timeout_s)
+                                                                batch_size, max_new_tokens, timeout_s, label and f"{label}: generate")
         scores.update(generated)
     samples, key = [], split_key_for(cfg)
     for i, (record, (prompt, reference), (l, n)) in enumerate(zip(records, pairs, nll)):
@@ -294,7 +310,8 @@ def evaluate_run(run_dir, # A run directory made by `train`
                  reuse:tuple|None=None, # An earlier `EvalResult.loaded` of this run: its base model is kept, not loaded again
                  num_samples:int|None=None, # Completions per prompt (pass@k's n); > 1 samples. Default: eval.num_samples
                  temperature:float|None=None, # Sampling temperature; giving it turns sampling on. Default: eval.temperature
-                 do_sample:bool|None=None) -> EvalResult: # Default: eval.do_sample, or True when num_samples > 1
+                 do_sample:bool|None=None, # Default: eval.do_sample, or True when num_samples > 1
+                 progress:bool=False) -> EvalResult: # Progress bars per model and phase (loss, generate), model loading announced
     """Evaluate a run's adapter (and the base model) on `split`; write per-sample NDJSON and `eval/summary.csv`.
 
     The settings come from the run's `config.yaml` (its `eval` group); the arguments override them for this call.
@@ -329,7 +346,8 @@ def evaluate_run(run_dir, # A run directory made by `train`
     if not records: raise CheckpointError(f"split {split!r} of {run_dir} is empty", hint="evaluate another split")
     filters = SafetyFilters.from_policy(cfg.safety.policy, source="safety.policy") if cfg.safety.enabled and not unsafe_no_redaction else None
     if unsafe_no_redaction is not None: record_eval_bypass(run_dir, unsafe_no_redaction, split)
-    model, tok, _ = load_run_model(run_dir, checkpoint, device, reuse=reuse)
+    with _phase(f"loading {cfg.model.name} and the {checkpoint or 'final'} adapter", progress and reuse is None):
+        model, tok, _ = load_run_model(run_dir, checkpoint, device, reuse=reuse)
     name = checkpoint or "final"
     result = EvalResult(run_dir, split, loaded=(model, tok, cfg))
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -337,7 +355,7 @@ def evaluate_run(run_dir, # A run directory made by `train`
     for label, disable in variants:
         with (model.disable_adapter() if disable else contextlib.nullcontext()):
             samples, scores = _score(model, tok, records, cfg, metrics, allow, batch_size or e.batch_size,
-                                     max_new_tokens or e.max_new_tokens, e.timeout_s)
+                                     max_new_tokens or e.max_new_tokens, e.timeout_s, label if progress else None)
         if filters is not None: samples = [filters.redact_obj(s) for s in samples]
         path = run_dir/"eval"/f"{split}-{label}.ndjson"
         atomic_write_text(path, "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in samples))
@@ -462,7 +480,8 @@ def generate(run_dir, prompt:str|None=None, max_new_tokens:int=128, checkpoint:s
              include_prompt:bool|None=False, # Return prompt + answer (both redacted); None: unless the run is a chat
              system:str|None=None, # A system turn first (chat runs)
              messages:list[dict]|None=None, # The conversation so far (chat runs); `prompt`, if given, is its next user turn
-             raw:bool=False) -> str: # Send `prompt` as it is, without the chat template
+             raw:bool=False, # Send `prompt` as it is, without the chat template
+             progress:bool=False) -> str: # Say what a phase over a second is doing (model loading, generation), on stderr
     """Answer `prompt` with a run's adapter (greedy); the text is redacted by the run's safety policy.
 
     Everything is checked before the model is loaded: raises `ConfigError` for options the run cannot use (`system`
@@ -477,10 +496,12 @@ def generate(run_dir, prompt:str|None=None, max_new_tokens:int=128, checkpoint:s
     if not chat or raw:
         if not (prompt or "").strip(): raise ConfigError("the prompt is empty", hint="give the text to complete, e.g. 'def fib(n):'")
     else: turns = chat_turns(prompt, system, messages)
-    model, tok, cfg = load_run_model(run_dir, checkpoint)
+    with _phase(f"loading {cfg.model.name} and the {checkpoint or 'final'} adapter", progress, file=sys.stderr):
+        model, tok, cfg = load_run_model(run_dir, checkpoint)
     text = prompt if not chat or raw else chat_prompt(tok, turns)
     stop_ids, stops = generation_stops(model, tok, default_stops(cfg) if stops is None else stops, chat)
-    answer = generate_texts(model, tok, [text], max_new_tokens, 1, stops, stop_token_ids=stop_ids)[0]
+    with _phase(f"generating (up to {max_new_tokens} tokens)", progress, file=sys.stderr):
+        answer = generate_texts(model, tok, [text], max_new_tokens, 1, stops, stop_token_ids=stop_ids)[0]
     if not answer.strip():
         warnings.warn(_why_empty(model, tok, text, answer, stop_ids, stops, chat, raw), CodexWarning, stacklevel=2)
     if include_prompt or (include_prompt is None and not chat): answer = text + answer

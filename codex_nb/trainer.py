@@ -6,7 +6,7 @@ Docs: https://codex-nb.github.io/codex-nb/trainer.html.md"""
 
 # %% ../nbs/07_trainer.ipynb #02500425
 from __future__ import annotations
-import contextlib, hashlib, json, math, os, platform, re, shutil, socket, sys, time, warnings
+import contextlib, hashlib, json, math, os, platform, re, shutil, socket, sys, tempfile, time, warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,11 +23,11 @@ from .safety import SafetyFilters, bypass_info
 from .tracking import Telemetry, finish_trackers, log_artifacts, make_trackers, plot_loss, probe_dependencies, read_metrics
 
 # %% auto #0
-__all__ = ['PREPARED_FORMAT', 'split_key_for', 'resolve_schema', 'prepare_data', 'data_summary', 'check_sources', 'DataReport',
-           'inspect_data', 'package_versions', 'tokenizer_record', 'write_run_json', 'bypass_record', 'checkpoint_step',
-           'incomplete_checkpoints', 'checkpoint_dirs', 'remove_incomplete_checkpoints', 'resolve_resume',
-           'prune_checkpoints', 'completion_ce_sum', 'labelled_ce_sum', 'fast_output_layer', 'epoch_steps',
-           'EpochUnits', 'epoch_units', 'RunResult', 'TrainingInterrupted', 'train']
+__all__ = ['PREPARED_FORMAT', 'split_key_for', 'resolve_schema', 'ready_splits', 'prepare_data', 'data_summary', 'check_sources',
+           'DataReport', 'inspect_data', 'package_versions', 'tokenizer_record', 'write_run_json', 'bypass_record',
+           'checkpoint_step', 'incomplete_checkpoints', 'checkpoint_dirs', 'remove_incomplete_checkpoints',
+           'resolve_resume', 'prune_checkpoints', 'completion_ce_sum', 'labelled_ce_sum', 'fast_output_layer',
+           'epoch_steps', 'EpochUnits', 'epoch_units', 'RunResult', 'TrainingInterrupted', 'train']
 
 # %% ../nbs/07_trainer.ipynb #b65c333b
 def _source_path(cfg:RunConfig, data_dir:Path) -> Path:
@@ -38,24 +38,25 @@ def _source_path(cfg:RunConfig, data_dir:Path) -> Path:
 def split_key_for(cfg:RunConfig) -> str|None:
     "The record field that decides the split: `data.split_key`, where `auto` means HumanEval's task_id, else the whole record."
     if cfg.data.split_key != "auto": return cfg.data.split_key
-    return "task_id" if cfg.data.path is None and cfg.data.dataset == "humaneval" else None
+    return "task_id" if cfg.data.source is None and cfg.data.dataset == "humaneval" else None
 
 def resolve_schema(cfg:RunConfig, say=None) -> RunConfig: # `say(line)` is told what was detected
     "`cfg` with `data.schema: auto` replaced by the schema of the data's first valid record; other configs as they are."
     from codex_nb.data import detect_schema
     if cfg.data.schema_ != "auto": return cfg
-    schema = detect_schema(cfg.data.path) if cfg.data.path else "prompt_completion"  # no path: a shipped dataset (HumanEval)
+    source = cfg.data.source
+    schema = detect_schema(source) if source else "prompt_completion"  # no path: a shipped dataset (HumanEval)
     if schema is None: schema = "prompt_completion"  # no JSON record at all: the split that follows says so, with its counts
-    elif say: say(f"data.schema: auto -> {schema} (from " + (f"the first valid record of {cfg.data.path})" if cfg.data.path else "HumanEval)"))
+    elif say: say(f"data.schema: auto -> {schema} (from " + (f"the first valid record of {source})" if source else "HumanEval)"))
     return cfg.model_copy(update=dict(data=cfg.data.model_copy(update=dict(schema_=schema))))
 
 PREPARED_FORMAT = 1  # bump when what prepare_data writes changes for the same inputs
 
-def _prepared_key(cfg:RunConfig, source:Path, filters:SafetyFilters|None) -> str:
+def _prepared_key(cfg:RunConfig, sources:dict, filters:SafetyFilters|None) -> str:
     "The cache key of a run's prepared data: the source's bytes, every setting that shapes the splits, and the code that writes them."
     import codex_nb.data, codex_nb.safety
     code = hashlib.sha256(Path(codex_nb.data.__file__).read_bytes() + Path(codex_nb.safety.__file__).read_bytes()).hexdigest()
-    key = dict(format=PREPARED_FORMAT, source=sha256_file(source), ratios=cfg.data.split_ratios, seed=cfg.data.split_seed,
+    key = dict(format=PREPARED_FORMAT, sources={k: p and sha256_file(p) for k, p in sources.items()}, ratios=cfg.data.split_ratios, seed=cfg.data.split_seed,
                key=split_key_for(cfg), limit=cfg.data.limit, schema=cfg.data.schema_, on_error=cfg.data.on_error, code=code,
                policy=filters.policy.model_dump(mode="json") if filters is not None else None)
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32]
@@ -69,6 +70,29 @@ def _restore_prepared(entry:Path, data_dir:Path) -> SplitPaths:
         save_manifest(m.model_copy(update=dict(path=str(data_dir/f"{s}.jsonl"))))
     return SplitPaths(*(data_dir/f"{s}.jsonl" for s in SPLITS), counts=json.loads((entry/"counts.json").read_text()))
 
+def ready_splits(cfg:RunConfig) -> dict[str, Path|None]|None:
+    "`data.train_path`/`val_path`/`test_path` as {split: path or None}; None when the data is one file (or dataset) to split."
+    d = cfg.data
+    return {s: Path(p) if p else None for s, p in zip(SPLITS, (d.train_path, d.val_path, d.test_path))} if d.train_path else None
+
+def _copy_ready_splits(cfg:RunConfig, ready:dict, data_dir:Path, filters) -> tuple[SplitPaths, dict]:
+    "Read, check and redact each ready-made split file into `data_dir/<split>.jsonl` (`split_jsonl` with ratios 1, 0, 0)."
+    counts, findings = dict.fromkeys(SPLITS, 0) | dict(total=0, blank=0, rejected=0, dropped=0), {}
+    rejects = data_dir/"rejects.jsonl"
+    with tempfile.TemporaryDirectory(dir=data_dir) as tmp:
+        for s, path in ready.items():
+            if path is None: (data_dir/f"{s}.jsonl").write_bytes(b""); continue  # no such split: an empty file
+            redact, found = filters.record_transform(str(path)) if filters is not None else (None, {})
+            part = split_jsonl(path, Path(tmp)/s, (1, 0, 0), cfg.data.split_seed, transform=redact, limit=cfg.data.limit,
+                               schema=cfg.data.schema_, on_error=cfg.data.on_error, workers=cfg.data.num_proc or available_cores())
+            os.replace(part.train, data_dir/f"{s}.jsonl")
+            counts[s] = part.counts["train"]
+            for k in ("total", "blank", "rejected", "dropped"): counts[k] += part.counts.get(k, 0)
+            for kind, n in found.items(): findings[kind] = findings.get(kind, 0) + n
+            if (Path(tmp)/s/"rejects.jsonl").exists():
+                with open(rejects, "ab") as out: out.write((Path(tmp)/s/"rejects.jsonl").read_bytes())
+    return SplitPaths(*(data_dir/f"{s}.jsonl" for s in SPLITS), counts=counts), findings
+
 def prepare_data(cfg:RunConfig, # The run's config (data.*, safety.*)
                  data_dir, # Where the splits go (a run's `data/`)
                  filters:SafetyFilters|None=None, # Redaction applied to each record; None: none
@@ -79,28 +103,34 @@ def prepare_data(cfg:RunConfig, # The run's config (data.*, safety.*)
     the code that wrote it, so the next run on the same data copies it instead of splitting and redacting again."""
     data_dir = Path(data_dir); data_dir.mkdir(parents=True, exist_ok=True)
     cfg = resolve_schema(cfg)
-    source = _source_path(cfg, data_dir)
-    entry = cache_dir()/"prepared"/_prepared_key(cfg, source, filters) if cache else None
+    ready = ready_splits(cfg)
+    sources = ready or {"path": _source_path(cfg, data_dir)}
+    entry = cache_dir()/"prepared"/_prepared_key(cfg, sources, filters) if cache else None
     if entry is not None and (entry/"counts.json").exists():
         try: return _restore_prepared(entry, data_dir)
         except (OSError, ValueError, CodexError): shutil.rmtree(entry, ignore_errors=True)  # damaged: prepared again below
-    redact, findings = filters.record_transform(str(source)) if filters is not None else (None, {})
     with warnings.catch_warnings():  # the count of rejected lines is reported in run.json instead
         warnings.simplefilter("ignore")
-        splits = split_jsonl(source, data_dir, cfg.data.split_ratios, cfg.data.split_seed, split_key_for(cfg), transform=redact,
-                             limit=cfg.data.limit, schema=cfg.data.schema_, on_error=cfg.data.on_error,
-                             workers=cfg.data.num_proc or available_cores())  # a file of 8 MB or more is split in parallel
+        if ready: splits, findings = _copy_ready_splits(cfg, ready, data_dir, filters)
+        else:
+            redact, findings = filters.record_transform(str(sources["path"])) if filters is not None else (None, {})
+            splits = split_jsonl(sources["path"], data_dir, cfg.data.split_ratios, cfg.data.split_seed, split_key_for(cfg),
+                                 transform=redact, limit=cfg.data.limit, schema=cfg.data.schema_, on_error=cfg.data.on_error,
+                                 workers=cfg.data.num_proc or available_cores())  # a file of 8 MB or more is split in parallel
+    source = ready["train"] if ready else sources["path"]
     rejects = data_dir/"rejects.jsonl"
-    if not sum(splits.counts[s] for s in SPLITS):
+    if not splits.counts["train"] if ready else not sum(splits.counts[s] for s in SPLITS):
         c = splits.counts
         first = json.loads(rejects.read_text(encoding="utf-8").split("\n", 1)[0]) if c.get("rejected") else None
         why = f"; the first rejected, {first['where']}: {first['reason']}" if first else ""  # field names only, no content
         raise DataError(f"{source}: no records to train on ({c.get('blank', 0)} blank lines, {c.get('rejected', 0)} rejected, "
-                        f"{c.get('dropped', 0)} dropped by the safety policy){why}", hint="check data.path points at the JSONL file you meant")
+                        f"{c.get('dropped', 0)} dropped by the safety policy){why}",
+                        hint=f"check data.{'train_path' if ready else 'path'} points at the JSONL file you meant")
     if rejects.exists() and filters is not None: filters.redact_jsonl(rejects)  # kept for the user, redacted like everything else
     for s in SPLITS:
-        save_manifest(build_manifest(splits[s], schema=cfg.data.schema_, params=dict(
-            source=str(source), ratios=cfg.data.split_ratios, seed=cfg.data.split_seed, key=split_key_for(cfg), split=s)))
+        params = dict(source=str(ready[s]) if ready[s] else None, ready_made=True, split=s) if ready else dict(
+            source=str(source), ratios=cfg.data.split_ratios, seed=cfg.data.split_seed, key=split_key_for(cfg), split=s)
+        save_manifest(build_manifest(splits[s], schema=cfg.data.schema_, params=params))
     splits.counts["findings"] = findings
     if entry is not None:
         with atomic_dir(entry, overwrite=False) as tmp:
@@ -146,7 +176,8 @@ def check_sources(cfg:RunConfig) -> list[str]:
     problems = []
     try: check_source(cfg.model.path or cfg.model.name)
     except CodexError as e: problems.append(f"model.{'path' if cfg.model.path else 'name'}={cfg.model.path or cfg.model.name}: {e.message}")
-    if cfg.data.path: problems.append(_first_record_problem("data.path", cfg.data.path, cfg.data.schema_))
+    for key in ("path", "train_path", "val_path", "test_path"):
+        if getattr(cfg.data, key): problems.append(_first_record_problem(f"data.{key}", getattr(cfg.data, key), cfg.data.schema_))
     return [p for p in problems if p]
 
 # %% ../nbs/07_trainer.ipynb #2f67e3b2
@@ -174,7 +205,7 @@ def inspect_data(cfg:RunConfig, # A config: data.*, safety.*, model (for its tok
     rejects = Path(directory)/"rejects.jsonl"
     summary = data_summary(splits.counts, {s: d.counts for s, d in stores.items()}, cfg.data.max_length, cfg.safety.enabled,
                            str(rejects) if rejects.exists() else None)
-    what = f"{cfg.data.path or cfg.data.dataset} (its train split)"
+    what = f"{cfg.data.source or cfg.data.dataset} (its train split)"
     try: return DataReport(splits, stores, summary, check_tokenized(stores["train"], tok.eos_token_id, cfg.data.max_dropped_fraction, what))
     except DataError as e: return DataReport(splits, stores, summary, problem=str(e))
 
@@ -392,18 +423,18 @@ class _GracefulStop:
         return bool(accelerator.reduce(torch.tensor([int(self.requested)], device=accelerator.device), "sum").item())
 
 @contextlib.contextmanager
-def _phase(what:str, show:bool, after:float=1.0):
+def _phase(what:str, show:bool, after:float=1.0, file=None): # file: where to say it (default stdout)
     "Say what a step is doing once it has taken `after` seconds, and then how long it took (when `show`); quick ones stay quiet."
     import threading
     if not show:
         yield; return
     said = []
-    timer = threading.Timer(after, lambda: (said.append(True), print(f"{what} ...", flush=True)))
+    timer = threading.Timer(after, lambda: (said.append(True), print(f"{what} ...", flush=True, file=file)))
     timer.daemon = True
     start = time.perf_counter(); timer.start()
     try: yield
     finally: timer.cancel()
-    if said: print(f"{what}: done in {time.perf_counter() - start:.1f} s", flush=True)
+    if said: print(f"{what}: done in {time.perf_counter() - start:.1f} s", flush=True, file=file)
 
 def _val_loss(model, accelerator, examples, pad_token_id, batch_size, output_layer=None, limit:int|None=None) -> float|None:
     "Mean cross-entropy per completion token over the first `limit` of `examples` (token-weighted), on the unwrapped model."
@@ -548,7 +579,7 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
                 dependencies=probe_dependencies(gpu=accelerator.device.type == "cuda", warn=False) if main else [])
     show = progress and main
     if main:
-        source = cfg.data.path or cfg.data.dataset
+        source = cfg.data.source or cfg.data.dataset
         with _phase(f"splitting and redacting {source}", show and resume_dir is None): splits = _stage_run(cfg, resume_dir, filters, step_size)
         save_config(cfg, run_dir/"config.yaml")
         if filters is not None:  # a secret typed into the config (say, a URL with a password) is not persisted either

@@ -64,8 +64,12 @@ def test_evaluate_all_checkpoints_loads_the_base_model_once(smoke_run, tmp_path,
     rows = [x for x in csv.DictReader(open(run/"eval"/"summary.csv")) if x["split"] == "val" and x["metric"] == "perplexity"]
     # step_000006 holds the final adapter's weights: scored once, as final
     assert "step_000006: the same weights as the final adapter, not scored again" in r.output
-    assert [x["model"] for x in rows] == ["base", "final", "step_000003"]
+    assert [x["model"] for x in rows] == ["base", "step_000003", "final"]  # in step order, the final adapter last
     assert len({x["value"] for x in rows}) == 3
+    header = [l for l in r.output.splitlines() if l.startswith("metric (val)")]
+    assert len(header) == 1 and header[0].split()[2:] == ["base", "step_000003", "final"]  # one table, a column per model
+    row = next(l for l in r.output.splitlines() if l.startswith("perplexity "))
+    assert [float(v) for v in row.split()[1:]] == pytest.approx([float(x["value"]) for x in rows], abs=1e-4)
 
 def test_evaluate_all_on_an_unfinished_run_scores_its_checkpoints(smoke_run, tmp_path):
     import shutil
@@ -82,6 +86,15 @@ def test_generate(smoke_run):
     proc = run_cli("generate", smoke_run, "def add(a, b):", "--max-new-tokens", "5")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("def add(a, b):")
+    assert "loading" not in proc.stdout and "generating" not in proc.stdout  # phases go to stderr: stdout is the answer alone
+
+def test_a_moved_base_model_names_the_config_yaml_that_stores_it(smoke_run, tmp_path):
+    import shutil
+    run = shutil.copytree(smoke_run, tmp_path/"run")
+    config = run/"config.yaml"
+    config.write_text(config.read_text().replace("name: tiny-llama", f"name: dir:{tmp_path/'moved-away'}"))
+    for args in (("evaluate", run, "--split", "val", "--metrics", "loss"), ("generate", run, "def f():")):
+        assert_clean_error(run_cli(*args), f"model.name: dir:{tmp_path/'moved-away'} in {config}: ", "set model.name in that config.yaml")
 
 def test_same_seed_same_splits_and_losses(tmp_path):
     for name in ("a", "b"):

@@ -61,3 +61,17 @@ def test_warmup_as_long_as_the_run_is_clamped_with_a_notice(tmp_path):
     proc = run_cli("train", "--config-name", "smoke", f"output_dir={tmp_path}", "training.max_steps=5", "training.warmup_steps=5")
     assert proc.returncode == 0, proc.stderr
     assert "warning: training.warmup_steps=5 is not below the run's 5 steps: warming up for 4" in proc.stderr
+
+def test_configs_list_every_setting_with_its_default():
+    "configs/ is where the README sends a user for every setting: each key of the schema is in a default file, with the schema's default."
+    from codex_nb.config import _schema_keys
+    top = yaml.safe_load((CONFIGS/"config.yaml").read_text())
+    groups = {name: yaml.safe_load((CONFIGS/name/"default.yaml").read_text()) or {} for name in GROUPS}
+    listed = {k for k in top if k != "defaults"} | set(groups) | {f"{g}.{k}" for g, d in groups.items() for k in d}
+    missing = [k for k in _schema_keys() if k not in listed and not k.startswith("safety.policy.")]
+    assert not missing, f"keys with no line in configs/*/default.yaml: {missing}"
+    schema = RunConfig.model_validate({}).to_dict()
+    for g, d in groups.items():
+        for k, v in d.items():
+            if (g, k) in (("data", "dataset"), ("model", "name"), ("model", "path"), ("safety", "policy")): continue  # set by the files
+            assert schema[g][k] == v, f"configs/{g}/default.yaml: {k}: {v!r}, but the schema's default is {schema[g][k]!r}"

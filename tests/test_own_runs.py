@@ -94,3 +94,28 @@ def test_compare_shows_differing_settings_losses_and_scores(tmp_path):
     assert lines["val loss (start)"][-2] == lines["val loss (start)"][-1]  # the same base model, the same val split
     assert (tmp_path/"compare.png").read_bytes()[:4] == b"\x89PNG"
     assert_clean_error(run_cli("compare", tmp_path/"slow", tmp_path), "is not a run directory")
+
+def test_ready_made_splits_are_used_as_they_are(tmp_path):
+    "data.train_path/val_path/test_path: each file read, checked and redacted like one to split, in its own order."
+    rec = lambda i: json.dumps(dict(id=i, prompt=f"What is {i} plus one?", completion=f" {i + 1}")) + "\n"
+    (tmp_path/"train.jsonl").write_text("".join(rec(i) for i in range(30, 0, -1)) + "{not json\n")
+    (tmp_path/"val.jsonl").write_text(rec(100) + json.dumps(dict(prompt="Mail me", completion=" at jane.doe@example.com")) + "\n")
+    args = ["model=tiny-llama", f"data.train_path={tmp_path/'train.jsonl'}", f"data.val_path={tmp_path/'val.jsonl'}",
+            "data.on_error=skip", "training.max_steps=2", "training.warmup_steps=1", f"output_dir={tmp_path/'runs'}", "run_name=ready"]
+    proc = run_cli("train", *args)
+    assert proc.returncode == 0, proc.stderr
+    assert "data: 32 records: train 30, val 2, test 0 (0 blank lines skipped, 1 rejected" in proc.stdout
+    assert "redacted: 1 email" in proc.stdout
+    data = tmp_path/"runs"/"ready"/"data"
+    assert [json.loads(l)["id"] for l in (data/"train.jsonl").read_text().splitlines()] == list(range(30, 0, -1))  # not reshuffled
+    assert "jane.doe@example.com" not in (data/"val.jsonl").read_text() and (data/"test.jsonl").read_text() == ""
+    assert (data/"rejects.jsonl").read_text().count("\n") == 1
+    manifest = json.loads((data/"val.jsonl.manifest.json").read_text())
+    assert manifest["params"] == dict(source=str(tmp_path/"val.jsonl"), ready_made=True, split="val")
+    config = (tmp_path/"runs"/"ready"/"config.yaml").read_text()
+    assert f"train_path: {tmp_path/'train.jsonl'}" in config and "test_path: null" in config
+    assert_clean_error(run_cli("evaluate", tmp_path/"runs"/"ready"), "split 'test' of", "is empty")
+    assert_clean_error(run_cli("train", "model=tiny-llama", f"data.val_path={tmp_path/'val.jsonl'}"), "data.val_path and data.test_path need data.train_path")
+    assert_clean_error(run_cli("train", "model=tiny-llama", f"data.path={tmp_path/'val.jsonl'}", f"data.train_path={tmp_path/'train.jsonl'}"),
+                       "data.path (one file, split by split_ratios) and data.train_path (ready-made splits) are both set")
+    assert_clean_error(run_cli("validate", f"data.train_path={tmp_path/'missing.jsonl'}"), f"data.train_path: {tmp_path/'missing.jsonl'} does not exist")

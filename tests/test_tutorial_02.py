@@ -14,10 +14,13 @@ def test_parameters_cell_keeps_the_real_defaults():
     params = [c for c in cells if "parameters" in c["metadata"].get("tags", [])]
     assert len(params) == 1 and not any("injected-parameters" in c["metadata"].get("tags", []) for c in cells)
     source = "".join(params[0]["source"])
-    assert 'model = "smollm2-135m-instruct"' in source and 'output_dir = "runs"' in source
+    assert 'model = "smollm2-135m-instruct"' in source and 'output_dir = "runs"' in source and 'data_path = "../../examples/' in source
 
 def test_custom_data_runs_with_the_tiny_model(tmp_path):
-    pm.execute_notebook(str(NB), str(tmp_path/"out.ipynb"), parameters=dict(model="tiny-llama", max_steps=4, output_dir=str(tmp_path)),
+    mine = (ROOT/"examples"/"custom_data"/"data.jsonl").read_text(encoding="utf-8").replace("the sum of a and b.", "the sum of a and b (mine).")
+    (tmp_path/"mine.jsonl").write_text(mine, encoding="utf-8")  # your own file, by the data_path parameter
+    data_path = str(tmp_path/"mine.jsonl")
+    pm.execute_notebook(str(NB), str(tmp_path/"out.ipynb"), parameters=dict(model="tiny-llama", max_steps=4, output_dir=str(tmp_path), data_path=data_path),
                         cwd=str(NB.parent), progress_bar=False, kernel_name="python3")
     result = json.loads((tmp_path/"result.json").read_text())
     # 30 shipped tasks + 3 second solutions; split 80/10/10 by task_id with split_seed 0 (the pinned keyed hash)
@@ -46,3 +49,4 @@ def test_custom_data_runs_with_the_tiny_model(tmp_path):
         for r in records(run_dir/"data"/f"{s}.jsonl"): split_of.setdefault(r["task_id"], set()).add(s)
     assert len(split_of) == 30 and all(len(found) == 1 for found in split_of.values())
     assert (run_dir/"adapter"/"adapter_model.safetensors").exists()
+    assert sum("(mine)" in (run_dir/"data"/f"{s}.jsonl").read_text() for s in ("train", "val", "test")) == 1  # trained on data_path
