@@ -112,7 +112,8 @@ def train_run(data:Path, out:Path, cache:Path, run_name:str, steps:int=10, timeo
             "training.save_every=null", "training.eval_every=null", "training.eval_max_examples=100", f"output_dir={out}",
             f"run_name={run_name}"]
     start, wall0 = time.perf_counter(), time.time()
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    log = open(out.parent/f"{out.name}-{run_name}.log", "w+")  # a file, not a pipe: progress bars at 1M records fill a pipe and block the run
+    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
     metrics, first, rss_first, rss_peak = out/run_name/"metrics.ndjson", None, None, None
     while proc.poll() is None:
         rss_peak = max(rss_peak or 0, vm_hwm_mb(proc.pid) or 0)
@@ -122,11 +123,11 @@ def train_run(data:Path, out:Path, cache:Path, run_name:str, steps:int=10, timeo
                     first, rss_first = json.loads(line)["time"] - wall0, vm_hwm_mb(proc.pid); break
         if time.perf_counter() - start > timeout: proc.kill(); break
         time.sleep(0.2)
-    output = proc.stdout.read()
+    log.seek(0); output = log.read(); log.close()
     result = dict(wall_s=round(time.perf_counter() - start, 1), first_step_s=round(first, 1) if first else None,
                   peak_rss_at_first_step_mb=rss_first, peak_rss_mb=rss_peak, exit=proc.returncode)
     if proc.returncode: result["error"] = output.strip().splitlines()[-3:]
-    else: result["summary"] = [l for l in output.splitlines() if l.startswith(("data:", "tokens (train)", "trained"))]
+    else: result["summary"] = [l for l in output.splitlines() if l.startswith(("data:", "tokens (train)", "trained", "val loss")) or ": done in " in l]
     return result
 
 def main():
