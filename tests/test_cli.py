@@ -1,5 +1,5 @@
 "End-to-end command-line tests with the tiny model: the main job, its outputs, and every bad-input path."
-import csv, json, subprocess, sys
+import csv, json, re, subprocess, sys
 import pytest
 from conftest import ROOT, assert_clean_error, read_losses, run_cli
 
@@ -66,9 +66,10 @@ def test_evaluate_all_checkpoints_loads_the_base_model_once(smoke_run, tmp_path,
     assert "step_000006: the same weights as the final adapter, not scored again" in r.output
     assert [x["model"] for x in rows] == ["base", "step_000003", "final"]  # in step order, the final adapter last
     assert len({x["value"] for x in rows}) == 3
-    header = [l for l in r.output.splitlines() if l.startswith("metric (val)")]
+    lines = re.split(r"[\r\n]|(?<=record/s\])", r.output)  # progress bars (stderr) share the captured output
+    header = [l for l in lines if l.startswith("metric (val)")]
     assert len(header) == 1 and header[0].split()[2:] == ["base", "step_000003", "final"]  # one table, a column per model
-    row = next(l for l in r.output.splitlines() if l.startswith("perplexity "))
+    row = next(l for l in lines if l.startswith("perplexity "))
     assert [float(v) for v in row.split()[1:]] == pytest.approx([float(x["value"]) for x in rows], abs=1e-4)
 
 def test_evaluate_all_on_an_unfinished_run_scores_its_checkpoints(smoke_run, tmp_path):
