@@ -61,13 +61,13 @@ def _prepared_key(cfg:RunConfig, sources:dict, filters:SafetyFilters|None) -> st
                policy=filters.policy.model_dump(mode="json") if filters is not None else None)
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32]
 
-def _restore_prepared(entry:Path, data_dir:Path) -> SplitPaths:
+def _restore_prepared(entry:Path, data_dir:Path, sources:dict) -> SplitPaths: # sources: split -> the file it came from
     "Copy a cached preparation into `data_dir`, its manifests pointing at the copies; returns the paths and counts."
     for f in entry.iterdir():
         if f.name != "counts.json": shutil.copyfile(f, data_dir/f.name)
-    for s in SPLITS:  # the manifest names its file: point it at this run's copy
+    for s in SPLITS:  # the manifest names its file and its source: this run's copy, and the source this run named
         m = load_manifest(data_dir/f"{s}.jsonl")
-        save_manifest(m.model_copy(update=dict(path=str(data_dir/f"{s}.jsonl"))))
+        save_manifest(m.model_copy(update=dict(path=str(data_dir/f"{s}.jsonl"), params={**m.params, "source": sources[s]})))
     return SplitPaths(*(data_dir/f"{s}.jsonl" for s in SPLITS), counts=json.loads((entry/"counts.json").read_text()))
 
 def ready_splits(cfg:RunConfig) -> dict[str, Path|None]|None:
@@ -107,7 +107,8 @@ def prepare_data(cfg:RunConfig, # The run's config (data.*, safety.*)
     sources = ready or {"path": _source_path(cfg, data_dir)}
     entry = cache_dir()/"prepared"/_prepared_key(cfg, sources, filters) if cache else None
     if entry is not None and (entry/"counts.json").exists():
-        try: return _restore_prepared(entry, data_dir)
+        source_of = {s: str(ready[s]) if ready[s] else None for s in SPLITS} if ready else dict.fromkeys(SPLITS, str(sources["path"]))
+        try: return _restore_prepared(entry, data_dir, source_of)
         except (OSError, ValueError, CodexError): shutil.rmtree(entry, ignore_errors=True)  # damaged: prepared again below
     with warnings.catch_warnings():  # the count of rejected lines is reported in run.json instead
         warnings.simplefilter("ignore")

@@ -112,6 +112,13 @@ def test_ready_made_splits_are_used_as_they_are(tmp_path):
     assert (data/"rejects.jsonl").read_text().count("\n") == 1
     manifest = json.loads((data/"val.jsonl.manifest.json").read_text())
     assert manifest["params"] == dict(source=str(tmp_path/"val.jsonl"), ready_made=True, split="val")
+    other = tmp_path/"copy"; other.mkdir()  # the same bytes elsewhere: prepared data from the cache, manifests naming these files
+    for name in ("train.jsonl", "val.jsonl"): (other/name).write_bytes((tmp_path/name).read_bytes())
+    again = run_cli("train", *[a.replace(str(tmp_path/"train.jsonl"), str(other/"train.jsonl")).replace(str(tmp_path/"val.jsonl"), str(other/"val.jsonl"))
+                                for a in args], "run_name=again")
+    assert again.returncode == 0, again.stderr
+    assert json.loads((tmp_path/"runs"/"again"/"data"/"val.jsonl.manifest.json").read_text())["params"]["source"] == str(other/"val.jsonl")
+    assert (tmp_path/"runs"/"again"/"data"/"train.jsonl").read_bytes() == (data/"train.jsonl").read_bytes()
     config = (tmp_path/"runs"/"ready"/"config.yaml").read_text()
     assert f"train_path: {tmp_path/'train.jsonl'}" in config and "test_path: null" in config
     assert_clean_error(run_cli("evaluate", tmp_path/"runs"/"ready"), "split 'test' of", "is empty")
