@@ -31,7 +31,8 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_continue(tmp_path):
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 130, err[-2000:]
-    line = next(l for l in err.splitlines() if l.startswith("interrupted at step "))
+    line = next((l for l in err.splitlines() if l.startswith("interrupted at step ")), None)
+    assert line, (out[-2000:], err[-3000:])
     step = int(line.split()[3].rstrip(":"))
     assert 3 <= step < 400 and (tmp_path/"cc"/"checkpoints"/f"step_{step:06d}"/"trainer_state.json").exists()
     assert f"continue with: codex-nb train {tmp_path/'cc'} --resume-from latest" in err
