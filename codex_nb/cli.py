@@ -338,27 +338,35 @@ def render_example(tokenizer, example:dict, max_tokens:int=400):
 
 @data_app.command("inspect", epilog=_examples("codex-nb data inspect data.jsonl", "codex-nb data inspect data.jsonl data.max_length=64 --examples 1",
                                               "codex-nb data inspect examples/custom_data/data.jsonl data.split_key=task_id model=tiny-llama"))
-def data_inspect(file:Path=typer.Argument(..., help="A JSONL file of records, as data.path would name it"),
+def data_inspect(file:Optional[str]=typer.Argument(None, help="A JSONL file of records, as data.path would name it (or leave it out and give data.path=... or data.train_path=...)"),
                  overrides:Optional[list[str]]=typer.Argument(None, help="Hydra overrides, as for train (model=..., data.max_length=..., data.schema=...)"),
                  examples:int=typer.Option(3, min=0, help="Tokenized training examples to show"),
                  max_tokens:int=typer.Option(400, min=1, help="Tokens shown of each example")):
     """Show how FILE would be trained on: the data summary train prints, a few tokenized examples with the trained
     tokens highlighted (bold green), and the label audit. Exits 2 when the audit would stop the run."""
-    import tempfile
+    import shutil, tempfile
     from rich.console import Console
     from codex_nb.config import load_config, quote
     from codex_nb.registry import load_tokenizer
     from codex_nb.trainer import inspect_data
-    cfg = load_config(list(overrides or []) + [f"data.path={quote(str(file))}"])
+    overrides = list(overrides or [])
+    if file is not None and "=" in file and not Path(file).exists(): file, overrides = None, [file, *overrides]  # an override, not a file
+    cfg = load_config(overrides + ([f"data.path={quote(file)}"] if file is not None else []))
     tok = load_tokenizer(cfg.model.path or cfg.model.name)
+    typer.echo(f"tokenizer: {cfg.model.path or cfg.model.name}")
     console = Console(highlight=False, soft_wrap=True)
-    with tempfile.TemporaryDirectory() as scratch:
+    scratch = tempfile.mkdtemp(prefix="codex-nb-inspect-")
+    try:
         report = inspect_data(cfg, scratch, tok, progress=True)
         train = report.tokenized["train"]
         for n, i in enumerate(range(min(examples, len(train)))):
             x = train[i]
             console.rule(f"train example {n + 1} of {len(train)}: {len(x['input_ids'])} tokens, {int(train.trained_counts[i])} trained")
             console.print(render_example(tok, x, max_tokens))
+    finally:  # the rejected lines stay for you to read; the rest goes
+        for f in Path(scratch).iterdir():
+            if f.name != "rejects.jsonl": shutil.rmtree(f) if f.is_dir() else f.unlink()
+        if not any(Path(scratch).iterdir()): Path(scratch).rmdir()
     console.rule()
     typer.echo(report.summary)
     if report.notice: typer.echo(f"note: {report.notice}")

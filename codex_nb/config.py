@@ -55,7 +55,8 @@ class DataConfig(_Part):
         if any(r < 0 for r in self.split_ratios): raise ValueError(f"split_ratios {self.split_ratios} has a negative ratio")
         if abs(sum(self.split_ratios) - 1) > 1e-6: raise ValueError(f"split_ratios {self.split_ratios} sum to {sum(self.split_ratios):g}, not 1")
         if self.path and self.train_path:
-            raise ValueError("data.path (one file, split by split_ratios) and data.train_path (ready-made splits) are both set: keep one")
+            raise ValueError("data.path (one file, split by split_ratios) and data.train_path (ready-made splits) are both set: "
+                             "keep one (data.path=null unsets the one in a config file)")
         if (self.val_path or self.test_path) and not self.train_path: raise ValueError("data.val_path and data.test_path need data.train_path")
         if self.dataset is None and self.source is None: raise ValueError("set data.path to a JSONL file or data.dataset to a shipped dataset")
         return self

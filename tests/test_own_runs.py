@@ -1,5 +1,6 @@
 "Your own runs: a YAML config file, resuming a run directory, Ctrl-C that saves, val loss before and after, a clamped warmup."
 import json, signal, subprocess, sys, time
+from pathlib import Path
 from conftest import assert_clean_error, run_cli
 
 CLI = [sys.executable, "-m", "codex_nb.cli"]
@@ -122,6 +123,11 @@ def test_ready_made_splits_are_used_as_they_are(tmp_path):
     assert (tmp_path/"runs"/"again"/"data"/"train.jsonl").read_bytes() == (data/"train.jsonl").read_bytes()
     config = (tmp_path/"runs"/"ready"/"config.yaml").read_text()
     assert f"train_path: {tmp_path/'train.jsonl'}" in config and "test_path: null" in config
+    inspect = run_cli("data", "inspect", *args[1:4], "model=tiny-llama")  # the splits by their keys, no FILE argument
+    assert inspect.returncode == 0, inspect.stderr
+    assert "train 30, val 2, test 0" in inspect.stdout and "tokenizer: tiny-llama" in inspect.stdout
+    kept = inspect.stdout.split("1 rejected (see ")[1].split(")")[0]
+    assert "train.jsonl:31:" in json.loads(Path(kept).read_text())["where"]  # the rejected line (file:line:column), kept to be read
     assert_clean_error(run_cli("evaluate", tmp_path/"runs"/"ready"), "split 'test' of", "is empty")
     assert_clean_error(run_cli("train", "model=tiny-llama", f"data.val_path={tmp_path/'val.jsonl'}"), "data.val_path and data.test_path need data.train_path")
     assert_clean_error(run_cli("train", "model=tiny-llama", f"data.path={tmp_path/'val.jsonl'}", f"data.train_path={tmp_path/'train.jsonl'}"),
