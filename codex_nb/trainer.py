@@ -804,10 +804,9 @@ def _start_trackers(cfg:RunConfig, accelerator, info:dict, resume_dir:Path|None,
     if resume_dir is not None:  # later records of steps after this one supersede the interrupted attempt's (read_metrics)
         accelerator.log({"event": "resume", "resumed_from": resume_dir.name}, step=step)
 
-def _finish(accelerator, model, tok, info:dict, filters, step:int, losses:list, val_loss:float|None,
+def _finish(accelerator, run_dir:Path, model, tok, info:dict, filters, step:int, losses:list, val_loss:float|None,
             resume_dir:Path|None, telemetry, show:bool):
     "Save the adapter and loss.png, complete run.json, hand the files to the trackers and close them (main process)."
-    run_dir = Path(accelerator.project_dir)
     with _phase("saving the adapter and loss.png", show):
         save_adapter(accelerator.unwrap_model(model), run_dir/"adapter")
         tok.save_pretrained(run_dir/"adapter")
@@ -822,12 +821,12 @@ def _finish(accelerator, model, tok, info:dict, filters, step:int, losses:list, 
     finish_trackers(accelerator.trackers)         # not end_training(): it would tear down the process group
     telemetry.close()
 
-def _record_failure(accelerator, info:dict, filters, error:BaseException):
+def _record_failure(accelerator, run_dir:Path, info:dict, filters, error:BaseException):
     "Mark the run `failed` (or `interrupted`, for Ctrl-C) in run.json, with the error; the MLflow run ends as FAILED."
     finish_trackers(accelerator.trackers, failed=True)
     info.update(status="interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
                 finished=datetime.now(timezone.utc).isoformat(), error=f"{type(error).__name__}: {error}")
-    write_run_json(Path(accelerator.project_dir), info, filters)
+    write_run_json(run_dir, info, filters)
 
 # %% ../nbs/07_trainer.ipynb #69fa20f9
 def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/` with `overrides`
@@ -901,9 +900,9 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
         if main and (val_loss is None or (t.eval_every and step % t.eval_every)):
             with _phase(f"validation loss after training (step {step}, {n_val} examples)", show and n_val > 0): val_loss = val_loss_of()
             if val_loss is not None: log({"val_loss": round(val_loss, 6)}, step)
-        if main: _finish(accelerator, model, tok, info, filters, step, losses, val_loss, resume_dir, telemetry, show)
+        if main: _finish(accelerator, run_dir, model, tok, info, filters, step, losses, val_loss, resume_dir, telemetry, show)
         accelerator.wait_for_everyone()
         return RunResult(run_dir, run_dir/"adapter", step, losses, val_loss, val_loss_start, splits, str(resume_dir) if resume_dir else None)
     except BaseException as e:
-        if main: _record_failure(accelerator, info, filters, e)
+        if main: _record_failure(accelerator, run_dir, info, filters, e)
         raise
