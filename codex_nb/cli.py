@@ -612,10 +612,30 @@ def run_batch(notebook, # A notebook with a cell tagged `parameters`, including 
               out_dir, # Gets points/<i>-<params>/ and results.csv
               log=None) -> list[dict]: # Called with a line per point as the batch goes (e.g. print); None: quiet
     "Execute `notebook` once per grid point with papermill, skipping points already done; returns the result rows.\n\nWrites `out_dir/results.csv` after each point and `out_dir/comparison.png` (see `plot_comparison`) at the end."
-    import csv, time, yaml
-    import papermill as pm
-    from codex_nb.core import atomic_write_text
     notebook, grid, out_dir = Path(notebook), Path(grid), Path(out_dir)
+    spec = _batch_grid(notebook, grid)
+    rows, points = [], grid_points(spec)
+    swept = [k for k, values in spec.items() if len(values) > 1]  # what tells the points apart leads every label
+    say = log or (lambda line: None)
+    for i, point in enumerate(points):
+        point_dir = out_dir/"points"/f"{i:03d}-{_slug(point, swept)}"
+        where = f"point {i + 1}/{len(points)} ({', '.join(f'{k}={point[k]}' for k in [*swept, *(k for k in point if k not in swept)])[:100]})"
+        if (row := _finished(point_dir/"status.json", point)) is not None:  # finished in an earlier call: not rerun
+            row["point"] = i; say(f"{where}: finished earlier, kept")
+        else:
+            say(f"{where}: running")
+            row = _run_point(notebook, point_dir, i, point)
+            say(f"{where}: {row['status']} in {row['seconds']} s" + (f": {row['error'][:200]}" if row["error"] else ""))
+        rows.append(row)
+        _write_results(out_dir/"results.csv", rows)
+    if rows and not plot_comparison(rows, list(spec), out_dir/"comparison.png"):
+        (out_dir/"comparison.png").unlink(missing_ok=True)  # no number to plot: no stale plot either
+    return rows
+
+def _batch_grid(notebook:Path, grid:Path) -> dict:
+    "The parameter grid of `grid`, checked against the parameters of `notebook`; raises `ConfigError` naming the problem."
+    import yaml
+    import papermill as pm
     if not notebook.exists(): raise ConfigError(f"notebook {notebook} not found", hint="give the path of an .ipynb file")
     if not grid.exists(): raise ConfigError(f"grid file {grid} not found", hint="write a YAML mapping, e.g. lora_r: [4, 8]")
     try: spec = yaml.safe_load(grid.read_text())
@@ -635,37 +655,34 @@ def run_batch(notebook, # A notebook with a cell tagged `parameters`, including 
         close = {k: difflib.get_close_matches(k, sorted(known), n=1) for k in unknown}
         raise ConfigError(f"{grid}: {notebook.name} has no parameter(s) " + ", ".join(f"{k!r}" + (f" (did you mean {c[0]!r}?)" if c else "") for k, c in close.items()),
                           hint=f"its parameters: {', '.join(sorted(known))}")
-    rows, points = [], grid_points(spec)
-    swept = [k for k, values in spec.items() if len(values) > 1]  # what tells the points apart leads every label
-    say = log or (lambda line: None)
-    for i, point in enumerate(points):
-        point_dir = out_dir/"points"/f"{i:03d}-{_slug(point, swept)}"
-        status_file = point_dir/"status.json"
-        where = f"point {i + 1}/{len(points)} ({', '.join(f'{k}={point[k]}' for k in [*swept, *(k for k in point if k not in swept)])[:100]})"
-        if (row := _finished(status_file, point)) is not None:  # finished in an earlier call: not rerun
-            row["point"] = i; say(f"{where}: finished earlier, kept")
-        else:
-            say(f"{where}: running")
-            point_dir.mkdir(parents=True, exist_ok=True)
-            start, error = time.time(), None
-            try: pm.execute_notebook(str(notebook), str(point_dir/notebook.name), parameters={**point, "output_dir": str(point_dir.resolve())},
-                                     cwd=str(notebook.parent), progress_bar=False,
-                                     extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no kernel start-up chatter per point
-            except Exception as e:  # recorded, and the batch goes on
-                ename, evalue = getattr(e, "ename", type(e).__name__), getattr(e, "evalue", str(e))
-                error = f"{ename}: " + " ".join(str(evalue).split())[:1000]  # one line: the whole message, not just its heading
-            row = dict(point=i, **point, status="failed" if error else "ok", error=error or "", seconds=round(time.time() - start, 1))
-            result_file = point_dir/"result.json"
-            if result_file.exists() and not error: row.update(json.loads(result_file.read_text()))
-            atomic_write_text(status_file, json.dumps(row))
-            say(f"{where}: {row['status']} in {row['seconds']} s" + (f": {row['error'][:200]}" if row["error"] else ""))
-        rows.append(row)
-        fields = list(dict.fromkeys(k for r in rows for k in r))
-        buf = io.StringIO(); w = csv.DictWriter(buf, fieldnames=fields); w.writeheader(); w.writerows(rows)
-        atomic_write_text(out_dir/"results.csv", buf.getvalue())
-    if rows and not plot_comparison(rows, list(spec), out_dir/"comparison.png"):
-        (out_dir/"comparison.png").unlink(missing_ok=True)  # no number to plot: no stale plot either
-    return rows
+    return spec
+
+def _run_point(notebook:Path, point_dir:Path, index:int, point:dict) -> dict:
+    "Execute `notebook` with `point`'s parameters in `point_dir`; its row (status, error, seconds, result.json), saved as status.json."
+    import time
+    import papermill as pm
+    from codex_nb.core import atomic_write_text
+    point_dir.mkdir(parents=True, exist_ok=True)
+    start, error = time.time(), None
+    try: pm.execute_notebook(str(notebook), str(point_dir/notebook.name), parameters={**point, "output_dir": str(point_dir.resolve())},
+                             cwd=str(notebook.parent), progress_bar=False,
+                             extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no kernel start-up chatter per point
+    except Exception as e:  # recorded, and the batch goes on
+        ename, evalue = getattr(e, "ename", type(e).__name__), getattr(e, "evalue", str(e))
+        error = f"{ename}: " + " ".join(str(evalue).split())[:1000]  # one line: the whole message, not just its heading
+    row = dict(point=index, **point, status="failed" if error else "ok", error=error or "", seconds=round(time.time() - start, 1))
+    result_file = point_dir/"result.json"
+    if result_file.exists() and not error: row.update(json.loads(result_file.read_text()))
+    atomic_write_text(point_dir/"status.json", json.dumps(row))
+    return row
+
+def _write_results(path:Path, rows:list[dict]):
+    "Write `rows` as CSV (atomically), with a column for every key any row has, in order of appearance."
+    import csv
+    from codex_nb.core import atomic_write_text
+    fields = list(dict.fromkeys(k for r in rows for k in r))
+    buf = io.StringIO(); w = csv.DictWriter(buf, fieldnames=fields); w.writeheader(); w.writerows(rows)
+    atomic_write_text(path, buf.getvalue())
 
 # %% ../nbs/10_cli.ipynb #4a44e8e5
 BATCH_COLUMNS = ("point", "status", "error", "seconds")  # what run_batch adds to each row besides the parameters

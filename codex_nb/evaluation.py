@@ -234,6 +234,13 @@ class EvalResult:
             lines.append(f"{met:<22}" + "".join(f"{v:>14.4f}" for v in vals))
         return "\n".join(lines)
 
+    def _repr_markdown_(self) -> str:
+        "The scores as a Markdown table (one row per metric, one column per model), so a notebook cell can end in `result`."
+        models, metrics = (list(dict.fromkeys(r[k] for r in self.rows)) for k in ("model", "metric"))
+        value = lambda model, metric: next((f"{r['value']:.4f}" for r in self.rows if r["model"] == model and r["metric"] == metric), "-")
+        head = f"| metric ({self.split}) | " + " | ".join(models) + " |\n|---|" + "---:|" * len(models)
+        return "\n".join([head] + [f"| {m} | " + " | ".join(value(model, m) for model in models) + " |" for m in metrics])
+
 SUMMARY_FIELDS = ["time", "run", "model", "split", "metric", "value", "n"]
 TEXT_METRICS = {"exact_match": dict(strip_only=True), "f1": {}, "rouge_l": {}}  # scored per sample, then averaged
 CORPUS_METRICS = ("bleu", "chrf")  # corpus-level only (sacreBLEU)
@@ -321,6 +328,31 @@ def evaluate_run(run_dir, # A run directory made by `train`
     if split not in ("train", "val", "test"):
         raise ConfigError(f"split {split!r} is not one of the run's splits", hint="use --split train, val or test")
     adapter_dir(run_dir, checkpoint)  # a checkpoint that is not there fails now, not after loading the model
+    cfg, metrics, allow = _eval_settings(cfg, metrics, num_samples, temperature, do_sample, allow_code_execution)
+    e = cfg.eval
+    include_base = e.include_base if include_base is None else include_base
+    records = _split_records(run_dir, split, cfg, max_samples or e.max_samples)
+    filters = SafetyFilters.from_policy(cfg.safety.policy, source="safety.policy") if cfg.safety.enabled and not unsafe_no_redaction else None
+    if unsafe_no_redaction is not None: record_eval_bypass(run_dir, unsafe_no_redaction, split)
+    with _phase(f"loading {cfg.model.name} and the {checkpoint or 'final'} adapter", progress and reuse is None):
+        model, tok, _ = load_run_model(run_dir, checkpoint, device, reuse=reuse)
+    name = checkpoint or "final"
+    result = EvalResult(run_dir, split, loaded=(model, tok, cfg))
+    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    for label, disable in ([("base", True)] if include_base else []) + [(name, False)]:
+        with (model.disable_adapter() if disable else contextlib.nullcontext()):
+            samples, scores = _score(model, tok, records, cfg, metrics, allow, batch_size or e.batch_size,
+                                     max_new_tokens or e.max_new_tokens, e.timeout_s, label if progress else None)
+        result.samples[label] = _write_samples(run_dir/"eval"/f"{split}-{label}.ndjson", samples, filters, label, split)
+        result.rows += [dict(time=stamp, run=cfg.run_name, model=label, split=split, metric=k, value=v, n=len(records))
+                        for k, v in scores.items() if k in metrics or k in ("loss", "perplexity")]
+    _append_summary(run_dir/"eval"/"summary.csv", result.rows)
+    log_eval_summary(run_dir, cfg, result.rows, filters)
+    return result
+
+def _eval_settings(cfg:RunConfig, metrics:list[str]|None, num_samples:int|None, temperature:float|None, do_sample:bool|None,
+                   allow_code_execution:bool|None) -> tuple[RunConfig, list[str], bool]:
+    "`cfg` with this call's metrics and sampling, checked; the metrics to score and whether generated code may run."
     e = cfg.eval
     explicit, metrics = metrics is not None, list(metrics if metrics is not None else e.metrics)
     metrics = _applicable(metrics, cfg.data.schema_, explicit)
@@ -334,41 +366,29 @@ def evaluate_run(run_dir, # A run directory made by `train`
         raise ConfigError(f"{what}: {msg}",
                           hint="sample more completions per problem: --num-samples N (evaluate_run(num_samples=N))"
                                if "num_samples" in msg else "see codex-nb evaluate --help for the metric names") from None
-    e = cfg.eval
-    allow = e.allow_code_execution if allow_code_execution is None else allow_code_execution
+    allow = cfg.eval.allow_code_execution if allow_code_execution is None else allow_code_execution
     if any(m.startswith("pass@") for m in metrics) and not allow:
         raise ConfigError("pass@k runs the generated code, which is off by default",
                           hint="opt in with --allow-code-execution (the code runs in a subprocess with a time limit)")
-    include_base = e.include_base if include_base is None else include_base
+    return cfg, metrics, allow
+
+def _split_records(run_dir:Path, split:str, cfg:RunConfig, limit:int|None) -> list[dict]:
+    "The first `limit` records of a run's split file; raises `CheckpointError` when it is missing or empty."
     split_path = run_dir/"data"/f"{split}.jsonl"
     if not split_path.exists(): raise CheckpointError(f"split {split!r} not found at {split_path}", hint="use --split train, val or test")
-    records = load_records(split_path, limit=max_samples or e.max_samples, schema=cfg.data.schema_)
+    records = load_records(split_path, limit=limit, schema=cfg.data.schema_)
     if not records: raise CheckpointError(f"split {split!r} of {run_dir} is empty", hint="evaluate another split")
-    filters = SafetyFilters.from_policy(cfg.safety.policy, source="safety.policy") if cfg.safety.enabled and not unsafe_no_redaction else None
-    if unsafe_no_redaction is not None: record_eval_bypass(run_dir, unsafe_no_redaction, split)
-    with _phase(f"loading {cfg.model.name} and the {checkpoint or 'final'} adapter", progress and reuse is None):
-        model, tok, _ = load_run_model(run_dir, checkpoint, device, reuse=reuse)
-    name = checkpoint or "final"
-    result = EvalResult(run_dir, split, loaded=(model, tok, cfg))
-    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    variants = ([("base", True)] if include_base else []) + [(name, False)]
-    for label, disable in variants:
-        with (model.disable_adapter() if disable else contextlib.nullcontext()):
-            samples, scores = _score(model, tok, records, cfg, metrics, allow, batch_size or e.batch_size,
-                                     max_new_tokens or e.max_new_tokens, e.timeout_s, label if progress else None)
-        if filters is not None: samples = [filters.redact_obj(s) for s in samples]
-        path = run_dir/"eval"/f"{split}-{label}.ndjson"
-        atomic_write_text(path, "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in samples))
-        empty = sum(not s["output"].strip() for s in samples if "output" in s)
-        if empty: warnings.warn(f"{label}: {empty} of {len(samples)} answers on {split} are empty or whitespace (the model closed "
-                                f"its turn at once, or a stop sequence cut the answer at its start); they are in {path}",
-                                CodexWarning, stacklevel=2)
-        result.samples[label] = path
-        result.rows += [dict(time=stamp, run=cfg.run_name, model=label, split=split, metric=k, value=v, n=len(records))
-                        for k, v in scores.items() if k in metrics or k in ("loss", "perplexity")]
-    _append_summary(run_dir/"eval"/"summary.csv", result.rows)
-    log_eval_summary(run_dir, cfg, result.rows, filters)
-    return result
+    return records
+
+def _write_samples(path:Path, samples:list[dict], filters, label:str, split:str) -> Path:
+    "Write per-sample results as NDJSON (redacted by `filters`), warning when answers are empty; returns `path`."
+    if filters is not None: samples = [filters.redact_obj(s) for s in samples]
+    atomic_write_text(path, "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in samples))
+    empty = sum(not s["output"].strip() for s in samples if "output" in s)
+    if empty: warnings.warn(f"{label}: {empty} of {len(samples)} answers on {split} are empty or whitespace (the model closed "
+                            f"its turn at once, or a stop sequence cut the answer at its start); they are in {path}",
+                            CodexWarning, stacklevel=3)
+    return path
 
 def _applicable(metrics:list[str], schema:str, explicit:bool) -> list[str]:
     "The metrics of `metrics` that records of `schema` can have; raises `ConfigError` for one asked for explicitly."
@@ -377,7 +397,7 @@ def _applicable(metrics:list[str], schema:str, explicit:bool) -> list[str]:
         if explicit: raise ConfigError(f"--metrics {','.join(generation)} compare generated answers with reference answers, which "
                                        f"this run's {schema!r} records do not have", hint="use --metrics loss,perplexity")
         warnings.warn(f"eval.metrics {','.join(generation)} skipped: this run's {schema!r} records have no reference answers "
-                      "(loss and perplexity are scored)", CodexWarning, stacklevel=3)
+                      "(loss and perplexity are scored)", CodexWarning, stacklevel=4)
         return [m for m in metrics if m in ("loss", "perplexity")]
     if schema == "messages" and any(m.startswith("pass@") for m in metrics):
         raise ConfigError("pass@k runs each answer against its record's unit tests (HumanEval's test and entry_point), which chat "

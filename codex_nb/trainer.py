@@ -6,7 +6,7 @@ Docs: https://codex-nb.github.io/codex-nb/trainer.html.md"""
 
 # %% ../nbs/07_trainer.ipynb #02500425
 from __future__ import annotations
-import contextlib, hashlib, json, math, os, platform, re, shutil, socket, sys, tempfile, time, warnings
+import contextlib, hashlib, itertools, json, math, os, platform, re, shutil, socket, sys, tempfile, time, warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,7 +27,8 @@ __all__ = ['PREPARED_FORMAT', 'split_key_for', 'resolve_schema', 'ready_splits',
            'DataReport', 'inspect_data', 'package_versions', 'tokenizer_record', 'write_run_json', 'bypass_record',
            'checkpoint_step', 'incomplete_checkpoints', 'checkpoint_dirs', 'remove_incomplete_checkpoints',
            'resolve_resume', 'prune_checkpoints', 'completion_ce_sum', 'labelled_ce_sum', 'fast_output_layer',
-           'epoch_steps', 'EpochUnits', 'epoch_units', 'RunResult', 'TrainingInterrupted', 'train']
+           'epoch_steps', 'EpochUnits', 'epoch_units', 'OptimizerStep', 'optimizer_steps', 'forward_backward',
+           'step_metrics', 'RunResult', 'TrainingInterrupted', 'run_record', 'train']
 
 # %% ../nbs/07_trainer.ipynb #b65c333b
 def _source_path(cfg:RunConfig, data_dir:Path) -> Path:
@@ -382,7 +383,68 @@ def epoch_units(dataset, # A `TokenizedDataset` (lengths, trained_counts, indexi
     per_pack = lambda values: np.add.reduceat(np.asarray(values, dtype=np.int64)[flat], np.cumsum(sizes) - sizes)
     return EpochUnits(packs, per_pack(dataset.lengths), per_pack(dataset.trained_counts))
 
-# %% ../nbs/07_trainer.ipynb #94c8fa96
+# %% ../nbs/07_trainer.ipynb #31649f8a
+@dataclass
+class OptimizerStep:
+    "One optimizer step: this process's share of each micro-batch, and the step's token counts over all processes."
+    epoch: int
+    batches_done: int  # Steps of this epoch taken once this one is: the data position a checkpoint records
+    units: EpochUnits  # What the indices in `shards` refer to (examples or packs)
+    shards: list  # Per micro-batch, the unit indices this process runs
+    trained_tokens: int  # Tokens the loss is taken on, all micro-batches and processes (at least 1)
+    input_tokens: int  # Real tokens, all micro-batches and processes
+    processed_tokens: int  # Positions run, padding included
+
+    def batches(self, dataset, pad_token_id:int, device=None):
+        "The collated micro-batches of this process, one at a time (moved to `device` when given)."
+        for shard in self.shards:
+            batch = self.units.batch(dataset, shard, pad_token_id)
+            yield batch if device is None else {k: v.to(device) for k, v in batch.items()}
+
+# %% ../nbs/07_trainer.ipynb #8c57fde9
+def optimizer_steps(units_of, # `epoch -> EpochUnits`: the epoch's examples or packs
+                    step_size:int, # Units per optimizer step, all processes (the effective batch size)
+                    micro_size:int, # Units per forward pass, all processes
+                    seed:int,
+                    epoch:int=0, # The resume point: the epoch to start in ...
+                    skip:int=0, # ... and how many of its steps were already taken
+                    num_processes:int=1, rank:int=0): # This process among `num_processes`
+    "Optimizer steps from a resume point on, epoch after epoch, without end: take as many as the run needs."
+    while True:
+        units = units_of(epoch)
+        # every process builds the same steps; each takes its contiguous share of every micro-batch
+        steps = epoch_steps(units.lengths, step_size, micro_size, seed, epoch, num_processes)
+        for index, micro_batches in enumerate(steps[skip:], start=skip):
+            shards = [m[rank * len(m) // num_processes:(rank + 1) * len(m) // num_processes] for m in micro_batches]
+            yield OptimizerStep(epoch, index + 1, units, shards,
+                                trained_tokens=max(int(sum(units.trained[m].sum() for m in micro_batches)), 1),
+                                input_tokens=int(sum(units.lengths[m].sum() for m in micro_batches)),
+                                processed_tokens=int(sum(units.lengths[m].max() * len(m) for m in micro_batches)))
+        epoch, skip = epoch + 1, 0
+
+# %% ../nbs/07_trainer.ipynb #afdf03b3
+def forward_backward(model, accelerator, # Prepared by `accelerator.prepare`
+                     step:OptimizerStep, dataset, # The training units' `TokenizedDataset`
+                     pad_token_id:int, output_layer=None) -> float: # `fast_output_layer(model)`
+    "Forward and backward each micro-batch of `step`, gradients scaled to the mean over its tokens; returns the summed CE."
+    scale = accelerator.gradient_accumulation_steps * accelerator.num_processes / step.trained_tokens
+    total = 0.0
+    for j, batch in enumerate(step.batches(dataset, pad_token_id, accelerator.device)):
+        last = j == len(step.shards) - 1  # gradients are synchronised once per step
+        with contextlib.nullcontext() if last else accelerator.no_sync(model):
+            ce_sum = labelled_ce_sum(model, batch, output_layer)  # summed CE over this shard's completion tokens
+            accelerator.backward(ce_sum * scale)
+        total += accelerator.reduce(ce_sum.detach(), "sum").item()
+    return total
+
+# %% ../nbs/07_trainer.ipynb #73efd164
+def step_metrics(loss:float, lr:float, step:OptimizerStep, seconds:float) -> dict:
+    "The metrics record of one optimizer step that took `seconds`."
+    return {"loss": round(loss, 6), "lr": lr, "epoch": step.epoch, "trained_tokens": step.trained_tokens,
+            "tokens_per_s": round(step.trained_tokens / seconds, 2), "input_tokens_per_s": round(step.input_tokens / seconds, 2),
+            "padding_fraction": round(1 - step.input_tokens / step.processed_tokens, 4), "step_time_s": round(seconds, 4)}
+
+# %% ../nbs/07_trainer.ipynb #e72335d7
 @dataclass
 class RunResult:
     "What `train` returns."
@@ -395,6 +457,17 @@ class RunResult:
     splits: SplitPaths|None = None
     resumed_from: str|None = None
 
+    def _repr_markdown_(self) -> str:
+        "A table of the run's outcome, so a notebook cell can end in `result`."
+        fmt = lambda v: "-" if v is None else f"{v:.4f}"
+        first, last = (self.losses[0], self.losses[-1]) if self.losses else (None, None)
+        rows = [("run", f"`{self.run_dir}`"), ("adapter", f"`{self.adapter_dir}`"), ("steps", self.steps),
+                ("training loss, first and last step of this call", f"{fmt(first)} → {fmt(last)}"),
+                ("validation loss, before and after training", f"{fmt(self.val_loss_start)} → {fmt(self.val_loss)}")]
+        if self.resumed_from: rows.append(("resumed from", f"`{self.resumed_from}`"))
+        return "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
+
+# %% ../nbs/07_trainer.ipynb #1ed254d8
 class TrainingInterrupted(KeyboardInterrupt):
     "Ctrl-C (or SIGTERM) stopped a run after an optimizer step, with a checkpoint saved: what to tell the user."
     def __init__(self, step:int, checkpoint:Path, run_dir:Path):
@@ -423,6 +496,7 @@ class _GracefulStop:
         import torch
         return bool(accelerator.reduce(torch.tensor([int(self.requested)], device=accelerator.device), "sum").item())
 
+# %% ../nbs/07_trainer.ipynb #d6664865
 @contextlib.contextmanager
 def _phase(what:str, show:bool, after:float=1.0, file=None): # file: where to say it (default stdout)
     "Say what a step is doing once it has taken `after` seconds, and then how long it took (when `show`); quick ones stay quiet."
@@ -437,22 +511,7 @@ def _phase(what:str, show:bool, after:float=1.0, file=None): # file: where to sa
     finally: timer.cancel()
     if said: print(f"{what}: done in {time.perf_counter() - start:.1f} s", flush=True, file=file)
 
-def _val_loss(model, accelerator, examples, pad_token_id, batch_size, output_layer=None, limit:int|None=None) -> float|None:
-    "Mean cross-entropy per completion token over the first `limit` of `examples` (token-weighted), on the unwrapped model."
-    import torch
-    if not examples: return None
-    n = len(examples) if limit is None else min(limit, len(examples))
-    model = accelerator.unwrap_model(model)
-    model.eval(); total, count = 0.0, 0
-    with torch.no_grad():
-        for i in range(0, n, batch_size):
-            chunk = [examples[j] for j in range(i, min(i + batch_size, n))]
-            batch = {k: v.to(accelerator.device) for k, v in collate(chunk, pad_token_id).items()}
-            total += labelled_ce_sum(model, batch, output_layer).item()
-            count += (batch["labels"][:, 1:] != -100).sum().item()
-    model.train()
-    return total / max(count, 1)
-
+# %% ../nbs/07_trainer.ipynb #903d8999
 _CPU_LAUNCH_HINT = "on CPU, launch with configs/accelerate/ddp_cpu.yaml or torchrun --nproc_per_node N"
 
 def _check_launch():
@@ -462,6 +521,54 @@ def _check_launch():
         raise ConfigError("the launch configuration needs GPUs, and this machine has none: FSDP shards the model across GPUs",
                           hint=_CPU_LAUNCH_HINT)
 
+def _setup_accelerator(cfg:RunConfig, device:str, filters:SafetyFilters|None, previous:dict):
+    "Accelerate with the run's trackers (the MLflow run of an attempt being resumed); refuses FSDP without GPUs and DeepSpeed."
+    from accelerate import Accelerator
+    from accelerate.utils import ProjectConfiguration
+    t = cfg.training
+    trackers = make_trackers(cfg.tracking, cfg.run_dir, cfg.run_name, redact=filters.redact_obj if filters else None,
+                             mlflow_run_id=previous.get("mlflow_run_id"))  # a configured backend whose package is missing stops us here
+    _check_launch()  # before Accelerate: its own refusal of FSDP on CPU changes wording from release to release
+    try: accelerator = Accelerator(cpu=device == "cpu", mixed_precision=t.mixed_precision,
+                                   gradient_accumulation_steps=t.gradient_accumulation_steps, log_with=trackers,
+                                   project_config=ProjectConfiguration(project_dir=str(cfg.run_dir)))
+    except RuntimeError as e:  # another launch config that needs devices this machine lacks
+        if "no available devices" not in str(e): raise
+        raise ConfigError(f"the launch configuration needs GPUs, and this machine has none: {e}", hint=_CPU_LAUNCH_HINT) from None
+    if accelerator.distributed_type.value == "DEEPSPEED":  # it accumulates gradients itself; the loss scaling assumes it does not
+        raise ConfigError("DeepSpeed launches are not supported by the training loop yet: DeepSpeed accumulates gradients itself, "
+                          "and the loop's per-step loss normalisation has not been verified with it",
+                          hint="launch with configs/accelerate/multi_gpu.yaml (DDP) or fsdp.yaml instead")
+    return accelerator
+
+# %% ../nbs/07_trainer.ipynb #d7423e3e
+def _previous_record(cfg:RunConfig) -> dict:
+    "The run.json of the attempt a resume continues; {} for a new run or one that cannot be read."
+    path = cfg.run_dir/"run.json"
+    try: return json.loads(path.read_text()) if cfg.training.resume_from and path.exists() else {}
+    except (OSError, ValueError): return {}
+
+def run_record(cfg:RunConfig, # The run's config, data.schema resolved
+               resume_dir:Path|None=None, # The checkpoint this call resumes from
+               previous:dict|None=None, # The run.json of the attempt being resumed
+               schema_detected:bool=False, # Whether data.schema was `auto`
+               num_processes:int=1,
+               dependencies:list|None=None) -> dict: # `tracking.probe_dependencies()` (the main process's)
+    "A run's record as it starts (status `running`), written as `run.json`: provenance, safety, the resume history."
+    previous, now = previous or {}, datetime.now(timezone.utc).isoformat()
+    return dict(run_name=cfg.run_name, status="running", started=previous.get("started", now) if resume_dir else now,
+                host=socket.gethostname(), pid=os.getpid(),  # lets `codex-nb report` tell a live run from a killed one
+                versions=package_versions(), config_hash=config_hash(cfg), seed=cfg.training.seed, model=cfg.model.name,
+                safety=dict(enabled=cfg.safety.enabled, policy=cfg.safety.policy if isinstance(cfg.safety.policy, str) else "inline",
+                            bypass=bypass_record(cfg)),
+                resumed_from=str(resume_dir) if resume_dir else None,
+                resumed=[*previous.get("resumed", []), now] if resume_dir else [],  # when each resume began
+                resume_notes=list(previous.get("resume_notes", [])) if resume_dir else [],  # what a resume could not restore
+                data_schema=dict(schema=cfg.data.schema_, detected=schema_detected),
+                num_processes=num_processes,  # a launcher that quietly started one process shows here
+                dependencies=dependencies or [])
+
+# %% ../nbs/07_trainer.ipynb #a95eaf18
 def _check_new_run_dir(cfg:RunConfig):
     "Refuse to start a new run over an existing one unless `overwrite=true`."
     run_dir = cfg.run_dir
@@ -473,6 +580,92 @@ def _check_new_run_dir(cfg:RunConfig):
         raise CheckpointError(f"run directory {run_dir} already exists",
                               hint="resume it with --resume-from latest, pick another run_name=..., or pass overwrite=true to replace it")
 
+# %% ../nbs/07_trainer.ipynb #68da81f9
+def _stage_run(cfg:RunConfig, resume_dir:Path|None, filters, effective_batch_size:int) -> SplitPaths:
+    "Prepare the data beside the run directory, check it, then move it in: a bad file or a refused resume writes nothing."
+    run_dir = cfg.run_dir
+    if resume_dir is None: _check_new_run_dir(cfg)
+    staged = run_dir.parent/f".{run_dir.name}.data-{os.getpid()}.tmp"
+    try:
+        splits = prepare_data(cfg, staged, filters)
+        if resume_dir is not None: _check_resume(cfg, resume_dir, staged, effective_batch_size)
+        elif run_dir.exists(): shutil.rmtree(run_dir)  # overwrite=true or a failed attempt, and the new data is good
+        run_dir.mkdir(parents=True, exist_ok=True)
+        if not (run_dir/"data").exists(): os.replace(staged, run_dir/"data")  # on resume the bytes are identical
+        remove_incomplete_checkpoints(run_dir)  # left by a crash mid-save: named, then removed
+    finally: shutil.rmtree(staged, ignore_errors=True)
+    return SplitPaths(*(run_dir/"data"/f"{s}.jsonl" for s in SPLITS), counts=splits.counts)
+
+def _setup_data(cfg:RunConfig, accelerator, info:dict, filters, resume_dir:Path|None, step_size:int, show:bool) -> SplitPaths:
+    "Stage the data into the run directory and write config.yaml and run.json (main process); record the manifests in `info`."
+    run_dir, main = cfg.run_dir, accelerator.is_main_process
+    if main:
+        with _phase(f"splitting and redacting {cfg.data.source or cfg.data.dataset}", show and resume_dir is None):
+            splits = _stage_run(cfg, resume_dir, filters, step_size)
+        save_config(cfg, run_dir/"config.yaml")
+        if filters is not None:  # a secret typed into the config (say, a URL with a password) is not persisted either
+            atomic_write_text(run_dir/"config.yaml", filters.redact((run_dir/"config.yaml").read_text())[0])
+        write_run_json(run_dir, info, filters)
+    accelerator.wait_for_everyone()
+    if not main: splits = SplitPaths(*(run_dir/"data"/f"{s}.jsonl" for s in SPLITS))
+    manifests = {s: {k: v for k, v in json.loads((run_dir/"data"/f"{s}.jsonl.manifest.json").read_text()).items() if k != "offsets"}
+                 for s in SPLITS}  # a record's byte offsets: a million ints at scale, not needed here
+    info["data"] = {s: dict(path=f"data/{s}.jsonl", sha256=m["sha256"], records=m["records"]) for s, m in manifests.items()}
+    info["safety"]["findings"] = splits.counts.get("findings", {})
+    info["data_counts"] = {k: splits.counts.get(k, 0) for k in ("total", "blank", "rejected", "dropped")}
+    if splits.counts.get("rejected"): info["data_counts"]["rejects_file"] = "data/rejects.jsonl"
+    return splits
+
+def _tokenize_splits(cfg:RunConfig, splits:SplitPaths, tok, accelerator, info:dict, progress:bool) -> tuple:
+    "The train and val splits as memory-mapped stores (cached by content), with the data summary and the label audit."
+    main, run_dir = accelerator.is_main_process, cfg.run_dir
+    with accelerator.main_process_first():  # the main process builds each store; the others read it from the cache
+        train_examples, val_examples = (tokenize_jsonl(splits[name], tok, cfg.data.max_length, schema=cfg.data.schema_,
+                                                       num_proc=cfg.data.num_proc, progress=progress and main)
+                                        for name in ("train", "val"))
+    info["data_counts"]["tokenized"] = dict(train=train_examples.counts, val=val_examples.counts)
+    if progress and main:
+        accelerator.print(data_summary(splits.counts, info["data_counts"]["tokenized"], cfg.data.max_length, cfg.safety.enabled,
+                                       info["data_counts"].get("rejects_file") and str(run_dir/info["data_counts"]["rejects_file"])))
+    notice = check_tokenized(train_examples, tok.eos_token_id, cfg.data.max_dropped_fraction, what=str(splits.train))  # label audit
+    dropped = sum(train_examples.counts["dropped"].values())  # the summary above already counts what was only cut
+    if notice and main and (dropped or not progress): warnings.warn(notice, CodexWarning, stacklevel=3)
+    return train_examples, val_examples
+
+# %% ../nbs/07_trainer.ipynb #4bd34801
+def _setup_model(cfg:RunConfig, device:str, info:dict, show:bool) -> tuple:
+    "The base model with the LoRA adapter applied, in training mode, and its tokenizer; records both in `info`."
+    t, source = cfg.training, cfg.model.path or cfg.model.name
+    seed_everything(t.seed)  # LoRA's initialisation is reproducible
+    first_use = "" if is_converted(source) else " (first use: converting the GGUF file once, about half a minute)"
+    with _phase(f"loading model {cfg.model.name}{first_use}", show):
+        model, tok = load_model(source, device=device, dtype=cfg.model.dtype)
+    if t.gradient_checkpointing:
+        model.gradient_checkpointing_enable(); model.enable_input_require_grads()
+    info["base_model"] = base_model_record(source)  # portable name and weights sha256 (export checks it)
+    info["tokenizer"] = tokenizer_record(tok)  # what the run's token ids mean: needed to serve or resume it faithfully
+    model = apply_lora(model, **cfg.lora.model_dump(exclude={"target_modules"}), target_modules=cfg.lora.target_modules)
+    model.train()
+    return model, tok
+
+# %% ../nbs/07_trainer.ipynb #f273d913
+def _setup_optimizer(cfg:RunConfig, model, accelerator, total_steps:int) -> tuple:
+    "AdamW over the trainable parameters and the warmup schedule, prepared by Accelerate; with the output layer."
+    import torch
+    from transformers import get_scheduler
+    t = cfg.training
+    warmup = min(t.warmup_steps, max(total_steps - 1, 0))  # a short run warms up for less, and says so
+    if warmup < t.warmup_steps and accelerator.is_main_process:
+        warnings.warn(f"training.warmup_steps={t.warmup_steps} is not below the run's {total_steps} steps: warming up for {warmup}",
+                      CodexWarning, stacklevel=3)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=t.learning_rate, weight_decay=t.weight_decay)
+    scheduler = get_scheduler(t.lr_scheduler_type, optimizer, num_warmup_steps=warmup, num_training_steps=total_steps)
+    output_layer = fast_output_layer(model)  # project only labelled positions onto the vocabulary, where that is exact
+    model, optimizer = accelerator.prepare(model, optimizer)
+    return model, optimizer, scheduler, params, output_layer
+
+# %% ../nbs/07_trainer.ipynb #c74d6e0b
 _RESUME_KEYS = dict(model="model.name", train_sha256="the train split's bytes (data)", lora="lora",
                     effective_batch_size="effective batch size (per-device batch x processes x gradient_accumulation_steps)",
                     total_steps="total steps (training.max_steps; the learning-rate schedule depends on it)")
@@ -509,276 +702,208 @@ def _check_resume(cfg:RunConfig, resume_dir:Path, staged_data:Path, effective_ba
     if cfg.training.max_steps is not None: now["total_steps"] = cfg.training.max_steps
     if (error := _resume_mismatch(resume_dir, state["must_match"], now)) is not None: raise error
 
-def _stage_run(cfg:RunConfig, resume_dir:Path|None, filters, effective_batch_size:int) -> SplitPaths:
-    "Prepare the data beside the run directory, check it, then move it in: a bad file or a refused resume writes nothing."
-    run_dir = cfg.run_dir
-    if resume_dir is None: _check_new_run_dir(cfg)
-    staged = run_dir.parent/f".{run_dir.name}.data-{os.getpid()}.tmp"
-    try:
-        splits = prepare_data(cfg, staged, filters)
-        if resume_dir is not None: _check_resume(cfg, resume_dir, staged, effective_batch_size)
-        elif run_dir.exists(): shutil.rmtree(run_dir)  # overwrite=true or a failed attempt, and the new data is good
-        run_dir.mkdir(parents=True, exist_ok=True)
-        if not (run_dir/"data").exists(): os.replace(staged, run_dir/"data")  # on resume the bytes are identical
-        remove_incomplete_checkpoints(run_dir)  # left by a crash mid-save: named, then removed
-    finally: shutil.rmtree(staged, ignore_errors=True)
-    return SplitPaths(*(run_dir/"data"/f"{s}.jsonl" for s in SPLITS), counts=splits.counts)
+def _must_match(cfg:RunConfig, train_sha256:str, effective_batch_size:int, total_steps:int) -> dict:
+    "What a checkpoint records and a run resuming from it must share."
+    return dict(model=cfg.model.name, train_sha256=train_sha256, lora=cfg.lora.model_dump(mode="json"), packing=cfg.data.packing,
+                max_length=cfg.data.max_length, effective_batch_size=effective_batch_size, total_steps=total_steps)
 
+def _resume(accelerator, scheduler, resume_dir:Path|None, must_match:dict, info:dict) -> tuple[int, int, int]:
+    "Restore a checkpoint's adapter, optimizer and RNG, replay the schedule; returns (step, epoch, steps taken in that epoch)."
+    if resume_dir is None: return 0, 0, 0
+    state = json.loads((resume_dir/"trainer_state.json").read_text())
+    if (error := _resume_mismatch(resume_dir, state["must_match"], must_match)) is not None: raise error
+    accelerator.load_state(str(resume_dir))
+    with warnings.catch_warnings():  # fast-forward the schedule; no optimizer step is missing
+        warnings.simplefilter("ignore")
+        for _ in range(state["step"]): scheduler.step()
+    rng_note = _rng_note(resume_dir, state, accelerator.num_processes)
+    if rng_note:  # said once, recorded in run.json, and the run goes on
+        if accelerator.is_main_process: warnings.warn(rng_note, CodexWarning, stacklevel=3)
+        info.setdefault("resume_notes", []).append(rng_note)
+    accelerator.print(f"resumed from {resume_dir}: step {state['step']}, epoch {state['epoch']}, {state['batches_in_epoch']} "
+                      "batches into the epoch; adapter, optimizer"
+                      + (" and data position restored, RNG only in part" if rng_note else ", data position and RNG restored"))
+    return state["step"], state["epoch"], state["batches_in_epoch"]
 
+# %% ../nbs/07_trainer.ipynb #32897180
+def _register_adapter_hooks(accelerator):
+    "Make `save_state`/`load_state` write and read the adapter only; the frozen base weights are reloaded from the model source."
+    def save_hook(models, weights, output_dir):
+        if accelerator.is_main_process:
+            accelerator.unwrap_model(models[0]).save_pretrained(Path(output_dir)/"adapter", safe_serialization=True)
+        weights.clear()
+    def load_hook(models, input_dir):
+        from peft import set_peft_model_state_dict
+        from safetensors.torch import load_file
+        set_peft_model_state_dict(accelerator.unwrap_model(models[0]), load_file(Path(input_dir)/"adapter"/"adapter_model.safetensors"))
+        models.clear()
+    accelerator.register_save_state_pre_hook(save_hook)
+    accelerator.register_load_state_pre_hook(load_hook)
 
-# %% ../nbs/07_trainer.ipynb #d6070746
+# %% ../nbs/07_trainer.ipynb #a924a23b
+@dataclass
+class _Checkpoints:
+    "Where and when a run saves `checkpoints/step_NNNNNN` (complete or absent), and its retention."
+    accelerator: object
+    run_dir: Path
+    must_match: dict  # Stored in each checkpoint: what a run resuming from it must share (`_must_match`)
+    every: int|None  # training.save_every; the last step is always saved
+    total_steps: int
+    keep: int|None = None  # training.save_total_limit
+    keep_best: bool = False  # training.keep_best
+    protect: Path|None = None  # The checkpoint the run resumed from: never deleted
+
+    def path(self, step:int) -> Path: return self.run_dir/"checkpoints"/f"step_{step:06d}"
+    def due(self, step:int) -> bool: return bool(self.every and step % self.every == 0) or step == self.total_steps
+
+    def save(self, step:int, epoch:int, batches_in_epoch:int, val_loss:float|None=None) -> Path:
+        "Write the checkpoint of `step` (all processes call this), then apply retention; returns its directory."
+        accelerator, main = self.accelerator, self.accelerator.is_main_process
+        final, tmp = self.path(step), self.run_dir/"checkpoints"/f".step_{step:06d}.tmp"
+        if main and tmp.exists(): shutil.rmtree(tmp)
+        accelerator.wait_for_everyone()
+        accelerator.save_state(str(tmp))
+        if main:
+            atomic_write_text(tmp/"trainer_state.json", json.dumps(dict(step=step, epoch=epoch, batches_in_epoch=batches_in_epoch,
+                                                                        val_loss=val_loss, must_match=self.must_match,
+                                                                        num_processes=accelerator.num_processes)))
+            if final.exists(): shutil.rmtree(final)
+            os.replace(tmp, final)
+            prune_checkpoints(self.run_dir, self.keep, protect=self.protect, keep_best=self.keep_best)
+        accelerator.wait_for_everyone()
+        return final
+
+# %% ../nbs/07_trainer.ipynb #deaa9d98
+def _val_loss(model, accelerator, examples, pad_token_id, batch_size, output_layer=None, limit:int|None=None) -> float|None:
+    "Mean cross-entropy per completion token over the first `limit` of `examples` (token-weighted), on the unwrapped model."
+    import torch
+    if not examples: return None
+    n = len(examples) if limit is None else min(limit, len(examples))
+    model = accelerator.unwrap_model(model)
+    model.eval(); total, count = 0.0, 0
+    with torch.no_grad():
+        for i in range(0, n, batch_size):
+            chunk = [examples[j] for j in range(i, min(i + batch_size, n))]
+            batch = {k: v.to(accelerator.device) for k, v in collate(chunk, pad_token_id).items()}
+            total += labelled_ce_sum(model, batch, output_layer).item()
+            count += (batch["labels"][:, 1:] != -100).sum().item()
+    model.train()
+    return total / max(count, 1)
+
+# %% ../nbs/07_trainer.ipynb #8aa41cf7
+def _start_trackers(cfg:RunConfig, accelerator, info:dict, resume_dir:Path|None, step:int):
+    "Start the trackers; the main process logs a safety bypass, the config (a new run), the redaction counts and a resume."
+    accelerator.init_trackers("codex-nb")  # main process only: starts each tracker (opens files, the MLflow run)
+    if not accelerator.is_main_process: return
+    if not cfg.safety.enabled:  # the bypass is the first thing anyone reading the log sees
+        accelerator.log({"event": "safety_bypass", **info["safety"]["bypass"]}, step=step)
+    if resume_dir is None:
+        for tr in accelerator.trackers: tr.store_init_configuration(cfg.to_dict())
+    findings = info["safety"]["findings"]
+    accelerator.log({"event": "safety_findings", **{f"safety/{k}": n for k, n in sorted(findings.items())}}, step=step)
+    if "mlflow" in cfg.tracking.backends: info["mlflow_run_id"] = accelerator.get_tracker("mlflow").tracker.info.run_id
+    if resume_dir is not None:  # later records of steps after this one supersede the interrupted attempt's (read_metrics)
+        accelerator.log({"event": "resume", "resumed_from": resume_dir.name}, step=step)
+
+def _finish(accelerator, run_dir:Path, model, tok, info:dict, filters, step:int, losses:list, val_loss:float|None,
+            resume_dir:Path|None, telemetry, show:bool):
+    "Save the adapter and loss.png, complete run.json, hand the files to the trackers and close them (main process)."
+    with _phase("saving the adapter and loss.png", show):
+        save_adapter(accelerator.unwrap_model(model), run_dir/"adapter")
+        tok.save_pretrained(run_dir/"adapter")
+        plot_loss(run_dir)
+    final_loss = losses[-1] if losses else None
+    if final_loss is None and resume_dir is not None:  # resumed from the last checkpoint: nothing was left to train
+        final_loss = next((r["loss"] for r in reversed(read_metrics(run_dir, "loss")) if r.get("step") == step), None)
+    info.update(status="completed", finished=datetime.now(timezone.utc).isoformat(), steps=step,
+                final_loss=final_loss, val_loss=val_loss)
+    write_run_json(run_dir, info, filters)
+    log_artifacts(accelerator.trackers, run_dir)  # config.yaml, run.json, loss.png, metrics parts -> MLflow
+    finish_trackers(accelerator.trackers)         # not end_training(): it would tear down the process group
+    telemetry.close()
+
+def _record_failure(accelerator, run_dir:Path, info:dict, filters, error:BaseException):
+    "Mark the run `failed` (or `interrupted`, for Ctrl-C) in run.json, with the error; the MLflow run ends as FAILED."
+    finish_trackers(accelerator.trackers, failed=True)
+    info.update(status="interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
+                finished=datetime.now(timezone.utc).isoformat(), error=f"{type(error).__name__}: {error}")
+    write_run_json(run_dir, info, filters)
+
+# %% ../nbs/07_trainer.ipynb #69fa20f9
 def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/` with `overrides`
           overrides:list[str]=(), # Hydra overrides used when `cfg` is None
           progress:bool=True) -> RunResult: # Show a progress bar
     "Fine-tune `cfg.model` with LoRA on `cfg.data`; write the run directory. Raises `CodexError` subclasses for bad input."
-    import torch
-    from accelerate import Accelerator
-    from accelerate.utils import ProjectConfiguration
     from tqdm.auto import tqdm
-    from transformers import get_scheduler
     cfg = resolve_paths(cfg if cfg is not None else load_config(list(overrides)))  # stored absolute: the run works from anywhere
     t = cfg.training
     device = check_hardware(cfg)  # refuses a device, dtype or mixed precision this machine cannot run well
     filters = SafetyFilters.from_policy(cfg.safety.policy, source="safety.policy") if cfg.safety.enabled else None
-    previous_run = cfg.run_dir/"run.json"
-    try: previous = json.loads(previous_run.read_text()) if t.resume_from and previous_run.exists() else {}
-    except (OSError, ValueError): previous = {}
-    mlflow_run_id = previous.get("mlflow_run_id")
-    trackers = make_trackers(cfg.tracking, cfg.run_dir, cfg.run_name, redact=filters.redact_obj if filters else None,
-                             mlflow_run_id=mlflow_run_id)  # a configured backend whose package is missing stops us here
-    _check_launch()  # before Accelerate: its own refusal of FSDP on CPU changes wording from release to release
-    try: accelerator = Accelerator(cpu=device == "cpu", mixed_precision=t.mixed_precision,
-                                   gradient_accumulation_steps=t.gradient_accumulation_steps, log_with=trackers,
-                                   project_config=ProjectConfiguration(project_dir=str(cfg.run_dir)))
-    except RuntimeError as e:  # another launch config that needs devices this machine lacks
-        if "no available devices" not in str(e): raise
-        raise ConfigError(f"the launch configuration needs GPUs, and this machine has none: {e}", hint=_CPU_LAUNCH_HINT) from None
-    if accelerator.distributed_type.value == "DEEPSPEED":  # it accumulates gradients itself; the loss scaling below assumes it does not
-        raise ConfigError("DeepSpeed launches are not supported by the training loop yet: DeepSpeed accumulates gradients itself, "
-                          "and the loop's per-step loss normalisation has not been verified with it",
-                          hint="launch with configs/accelerate/multi_gpu.yaml (DDP) or fsdp.yaml instead")
-    main = accelerator.is_main_process
+    previous = _previous_record(cfg)
+    accelerator = _setup_accelerator(cfg, device, filters, previous)
+    main, n_procs = accelerator.is_main_process, accelerator.num_processes
+    show = progress and main
     schema_detected = cfg.data.schema_ == "auto"
     cfg = resolve_schema(cfg, say=accelerator.print)  # said once; config.yaml and run.json record the schema used
-    run_dir = cfg.run_dir
-    resume_dir = resolve_resume(run_dir, t.resume_from)
-    micro_size = t.per_device_train_batch_size * accelerator.num_processes  # examples per forward pass, all processes
-    step_size = micro_size * t.gradient_accumulation_steps                # examples per optimizer step (effective batch)
-
-    # safety and data: every record is redacted before a split file is written
-    now = datetime.now(timezone.utc).isoformat()
-    info = dict(run_name=cfg.run_name, status="running", started=previous.get("started", now) if resume_dir else now,
-                host=socket.gethostname(), pid=os.getpid(),  # lets `codex-nb report` tell a live run from a killed one
-                versions=package_versions(), config_hash=config_hash(cfg), seed=t.seed, model=cfg.model.name,
-                safety=dict(enabled=cfg.safety.enabled, policy=cfg.safety.policy if isinstance(cfg.safety.policy, str) else "inline",
-                            bypass=bypass_record(cfg)),
-                resumed_from=str(resume_dir) if resume_dir else None,
-                resumed=[*previous.get("resumed", []), now] if resume_dir else [],  # when each resume began
-                resume_notes=list(previous.get("resume_notes", [])) if resume_dir else [],  # what a resume could not restore
-                data_schema=dict(schema=cfg.data.schema_, detected=schema_detected),
-                num_processes=accelerator.num_processes,  # a launcher that quietly started one process shows here
-                dependencies=probe_dependencies(gpu=accelerator.device.type == "cuda", warn=False) if main else [])
-    show = progress and main
-    if main:
-        source = cfg.data.source or cfg.data.dataset
-        with _phase(f"splitting and redacting {source}", show and resume_dir is None): splits = _stage_run(cfg, resume_dir, filters, step_size)
-        save_config(cfg, run_dir/"config.yaml")
-        if filters is not None:  # a secret typed into the config (say, a URL with a password) is not persisted either
-            atomic_write_text(run_dir/"config.yaml", filters.redact((run_dir/"config.yaml").read_text())[0])
-        write_run_json(run_dir, info, filters)
-    accelerator.wait_for_everyone()
-    if not main: splits = SplitPaths(*(run_dir/"data"/f"{s}.jsonl" for s in SPLITS))
-    manifests = {s: {k: v for k, v in json.loads((run_dir/"data"/f"{s}.jsonl.manifest.json").read_text()).items() if k != "offsets"}
-                 for s in SPLITS}  # a record's byte offsets: a million ints at scale, not needed here
-    info["data"] = {s: dict(path=f"data/{s}.jsonl", sha256=m["sha256"], records=m["records"]) for s, m in manifests.items()}
-    info["safety"]["findings"] = splits.counts.get("findings", {})
-    info["data_counts"] = {k: splits.counts.get(k, 0) for k in ("total", "blank", "rejected", "dropped")}
-    if splits.counts.get("rejected"): info["data_counts"]["rejects_file"] = "data/rejects.jsonl"
-
+    run_dir, resume_dir = cfg.run_dir, resolve_resume(cfg.run_dir, t.resume_from)
+    micro_size = t.per_device_train_batch_size * n_procs  # examples per forward pass, all processes
+    step_size = micro_size * t.gradient_accumulation_steps  # examples per optimizer step (effective batch)
+    info = run_record(cfg, resume_dir, previous, schema_detected, n_procs,
+                      probe_dependencies(gpu=accelerator.device.type == "cuda", warn=False) if main else [])
+    splits = _setup_data(cfg, accelerator, info, filters, resume_dir, step_size, show)
     try:
-        # model and adapter: seeded so LoRA's initialisation is reproducible
-        seed_everything(t.seed)
-        first_use = "" if is_converted(cfg.model.path or cfg.model.name) else " (first use: converting the GGUF file once, about half a minute)"
-        with _phase(f"loading model {cfg.model.name}{first_use}", show):
-            model, tok = load_model(cfg.model.path or cfg.model.name, device=device, dtype=cfg.model.dtype)
-        if t.gradient_checkpointing:
-            model.gradient_checkpointing_enable(); model.enable_input_require_grads()
-        info["base_model"] = base_model_record(cfg.model.path or cfg.model.name)  # portable name and weights sha256 (export checks it)
-        info["tokenizer"] = tokenizer_record(tok)  # what the run's token ids mean: needed to serve or resume it faithfully
-        model = apply_lora(model, **cfg.lora.model_dump(exclude={"target_modules"}), target_modules=cfg.lora.target_modules)
-        model.train()
-
-        with accelerator.main_process_first():  # the main process builds each store; the others read it from the cache
-            train_examples, val_examples = (tokenize_jsonl(splits[name], tok, cfg.data.max_length, schema=cfg.data.schema_,
-                                                           num_proc=cfg.data.num_proc, progress=progress and main)
-                                            for name in ("train", "val"))  # memory-mapped, cached by content
-        info["data_counts"]["tokenized"] = dict(train=train_examples.counts, val=val_examples.counts)
-        if progress and main:
-            accelerator.print(data_summary(splits.counts, info["data_counts"]["tokenized"], cfg.data.max_length, cfg.safety.enabled,
-                                           info["data_counts"].get("rejects_file") and str(run_dir/info["data_counts"]["rejects_file"])))
-        notice = check_tokenized(train_examples, tok.eos_token_id, cfg.data.max_dropped_fraction, what=str(splits.train))  # label audit
-        dropped = sum(train_examples.counts["dropped"].values())  # the summary above already counts what was only cut
-        if notice and main and (dropped or not progress): warnings.warn(notice, CodexWarning, stacklevel=2)
+        model, tok = _setup_model(cfg, device, info, show)
+        train_examples, val_examples = _tokenize_splits(cfg, splits, tok, accelerator, info, progress)
         units_of = lambda epoch: epoch_units(train_examples, cfg.data.packing, cfg.data.max_length, t.seed, epoch)  # examples or packs
-        steps_per_epoch = len(epoch_steps(units_of(0).lengths, step_size, micro_size, t.seed, 0, accelerator.num_processes))
-        total_steps = t.max_steps or math.ceil(steps_per_epoch * t.num_epochs)
-        warmup = min(t.warmup_steps, max(total_steps - 1, 0))  # a short run warms up for less, and says so
-        if warmup < t.warmup_steps and main:
-            warnings.warn(f"training.warmup_steps={t.warmup_steps} is not below the run's {total_steps} steps: warming up for {warmup}",
-                          CodexWarning, stacklevel=2)
-
-        params = [p for p in model.parameters() if p.requires_grad]
-        optimizer = torch.optim.AdamW(params, lr=t.learning_rate, weight_decay=t.weight_decay)
-        scheduler = get_scheduler(t.lr_scheduler_type, optimizer, num_warmup_steps=warmup, num_training_steps=total_steps)
-        output_layer = fast_output_layer(model)  # project only labelled positions onto the vocabulary, where that is exact
-        model, optimizer = accelerator.prepare(model, optimizer)
-
-        # checkpoints hold the adapter only; the frozen base weights are reloaded from the model source
-        def save_hook(models, weights, output_dir):
-            if main: accelerator.unwrap_model(models[0]).save_pretrained(Path(output_dir)/"adapter", safe_serialization=True)
-            weights.clear()
-        def load_hook(models, input_dir):
-            from peft import set_peft_model_state_dict
-            from safetensors.torch import load_file
-            set_peft_model_state_dict(accelerator.unwrap_model(models[0]), load_file(Path(input_dir)/"adapter"/"adapter_model.safetensors"))
-            models.clear()
-        accelerator.register_save_state_pre_hook(save_hook)
-        accelerator.register_load_state_pre_hook(load_hook)
-
-        must_match = dict(model=cfg.model.name, train_sha256=manifests["train"]["sha256"], lora=cfg.lora.model_dump(mode="json"),
-                          packing=cfg.data.packing, max_length=cfg.data.max_length,
-                          effective_batch_size=step_size, total_steps=total_steps)
-        step, epoch, skip = 0, 0, 0
-        if resume_dir is not None:
-            state = json.loads((resume_dir/"trainer_state.json").read_text())
-            if (error := _resume_mismatch(resume_dir, state["must_match"], must_match)) is not None: raise error
-            accelerator.load_state(str(resume_dir))
-            step, epoch, skip = state["step"], state["epoch"], state["batches_in_epoch"]
-            with warnings.catch_warnings():  # fast-forward the schedule; no optimizer step is missing
-                warnings.simplefilter("ignore")
-                for _ in range(step): scheduler.step()
-            rng_note = _rng_note(resume_dir, state, accelerator.num_processes)
-            if rng_note:  # said once, recorded in run.json, and the run goes on
-                if main: warnings.warn(rng_note, CodexWarning, stacklevel=2)
-                info.setdefault("resume_notes", []).append(rng_note)
-            accelerator.print(f"resumed from {resume_dir}: step {step}, epoch {epoch}, {skip} batches into the epoch; adapter, optimizer"
-                              + (" and data position restored, RNG only in part" if rng_note else ", data position and RNG restored"))
-
-        def save_checkpoint(step, epoch, batches_in_epoch, val_loss=None):
-            final = run_dir/"checkpoints"/f"step_{step:06d}"
-            tmp = run_dir/"checkpoints"/f".step_{step:06d}.tmp"
-            if main and tmp.exists(): shutil.rmtree(tmp)
-            accelerator.wait_for_everyone()
-            accelerator.save_state(str(tmp))
-            if main:
-                atomic_write_text(tmp/"trainer_state.json", json.dumps(dict(step=step, epoch=epoch, batches_in_epoch=batches_in_epoch,
-                                                                            val_loss=val_loss, must_match=must_match,
-                                                                            num_processes=accelerator.num_processes)))
-                if final.exists(): shutil.rmtree(final)
-                os.replace(tmp, final)
-                prune_checkpoints(run_dir, t.save_total_limit, protect=resume_dir, keep_best=t.keep_best)
-            accelerator.wait_for_everyone()
-
-        accelerator.init_trackers("codex-nb")  # main process only: starts each tracker (opens files, the MLflow run)
-        if main:
-            if not cfg.safety.enabled:  # the bypass is the first thing anyone reading the log sees
-                accelerator.log({"event": "safety_bypass", **info["safety"]["bypass"]}, step=step)
-            if resume_dir is None:
-                for tr in accelerator.trackers: tr.store_init_configuration(cfg.to_dict())
-            findings = info["safety"]["findings"]
-            accelerator.log({"event": "safety_findings", **{f"safety/{k}": n for k, n in sorted(findings.items())}}, step=step)
-            if "mlflow" in cfg.tracking.backends: info["mlflow_run_id"] = accelerator.get_tracker("mlflow").tracker.info.run_id
-            if resume_dir is not None:  # later records of steps after this one supersede the interrupted attempt's (read_metrics)
-                accelerator.log({"event": "resume", "resumed_from": resume_dir.name}, step=step)
-        write = (lambda values, step: accelerator.log(values, step=step))
+        total_steps = t.max_steps or math.ceil(len(epoch_steps(units_of(0).lengths, step_size, micro_size, t.seed, 0, n_procs))
+                                               * t.num_epochs)
+        model, optimizer, scheduler, params, output_layer = _setup_optimizer(cfg, model, accelerator, total_steps)
+        _register_adapter_hooks(accelerator)  # checkpoints hold the adapter only
+        must_match = _must_match(cfg, info["data"]["train"]["sha256"], step_size, total_steps)
+        step, epoch, skip = _resume(accelerator, scheduler, resume_dir, must_match, info)
+        checkpoints = _Checkpoints(accelerator, run_dir, must_match, t.save_every, total_steps, t.save_total_limit, t.keep_best,
+                                   protect=resume_dir)
+        _start_trackers(cfg, accelerator, info, resume_dir, step)
+        log = lambda values, step: accelerator.log(values, step=step)
         telemetry = Telemetry(every=cfg.tracking.telemetry_every) if main else None
-
         n_val = min(len(val_examples), t.eval_max_examples or len(val_examples))
-        val_loss_start = previous.get("val_loss_start")
+        val_loss_of = lambda: _val_loss(model, accelerator, val_examples, tok.pad_token_id, t.per_device_train_batch_size,
+                                        output_layer, t.eval_max_examples)
+        val_loss, val_step, val_loss_start = None, None, previous.get("val_loss_start")
         if resume_dir is None and main and n_val:  # the base model: LoRA's B matrices start at zero
-            with _phase(f"validation loss before training (step 0, {n_val} examples)", show):
-                val_loss_start = _val_loss(model, accelerator, val_examples, tok.pad_token_id, t.per_device_train_batch_size, output_layer, n_val)
-            write({"val_loss": round(val_loss_start, 6)}, 0)
-        info["val_loss_start"] = val_loss_start
-        losses, window_loss, val_loss, val_step = [], 0.0, None, None
-        stop = _GracefulStop(show)
+            with _phase(f"validation loss before training (step 0, {n_val} examples)", show): val_loss_start = val_loss_of()
+            log({"val_loss": round(val_loss_start, 6)}, 0)
+        info["val_loss_start"], losses = val_loss_start, []
+        steps = optimizer_steps(units_of, step_size, micro_size, t.seed, epoch, skip, n_procs, accelerator.process_index)
         bar = tqdm(total=total_steps, initial=step, disable=not show, desc="train", unit="step")
         step_start = time.perf_counter()
-        n_procs, rank = accelerator.num_processes, accelerator.process_index
-        with stop:
-            while step < total_steps:
-                # every process builds the same steps; each takes its contiguous share of every micro-batch
-                units = units_of(epoch)
-                steps = epoch_steps(units.lengths, step_size, micro_size, t.seed, epoch, n_procs)
-                for index in range(skip, len(steps)):
-                    micro_batches = steps[index]
-                    step_tokens = max(int(sum(units.trained[m].sum() for m in micro_batches)), 1)
-                    real = int(sum(units.lengths[m].sum() for m in micro_batches))
-                    processed = int(sum(units.lengths[m].max() * len(m) for m in micro_batches))  # positions incl. padding
-                    for j, micro in enumerate(micro_batches):
-                        shard = micro[rank * len(micro) // n_procs:(rank + 1) * len(micro) // n_procs]
-                        batch = {k: v.to(accelerator.device) for k, v in units.batch(train_examples, shard, tok.pad_token_id).items()}
-                        last = j == len(micro_batches) - 1                       # gradients are synchronised once per step
-                        with contextlib.nullcontext() if last else accelerator.no_sync(model):
-                            ce_sum = labelled_ce_sum(model, batch, output_layer)   # forward; summed CE over this shard's completion tokens
-                            # normalised by the step's tokens (all micro-batches, all processes); the factors undo
-                            # accelerate's division by gradient_accumulation_steps and DDP's mean over processes
-                            loss = ce_sum * (t.gradient_accumulation_steps * n_procs / step_tokens)
-                            accelerator.backward(loss)                          # backward
-                        window_loss += accelerator.reduce(ce_sum.detach(), "sum").item()
-                    if t.max_grad_norm: accelerator.clip_grad_norm_(params, t.max_grad_norm)
-                    optimizer.step(); optimizer.zero_grad()                    # optimizer step
-                    scheduler.step(); step += 1                                 # scheduler step
-                    elapsed = time.perf_counter() - step_start; step_start = time.perf_counter()
-                    losses.append(window_loss / step_tokens)                    # mean CE per completion token of the step
-                    if step % t.logging_steps == 0 or step == total_steps:     # log
-                        write({"loss": round(losses[-1], 6), "lr": scheduler.get_last_lr()[0], "epoch": epoch,
-                               "trained_tokens": step_tokens, "tokens_per_s": round(step_tokens / elapsed, 2),
-                               "input_tokens_per_s": round(real / elapsed, 2), "padding_fraction": round(1 - real / processed, 4),
-                               "step_time_s": round(elapsed, 4)}, step)
-                    if main and (sample := telemetry(step)): write(sample, step)  # CPU, memory, GPU every telemetry_every steps
-                    bar.update(1); bar.set_postfix(loss=f"{losses[-1]:.4f}")
-                    window_loss = 0.0
-                    if t.eval_every and step % t.eval_every == 0 and main:    # evaluate
-                        val_loss, val_step = _val_loss(model, accelerator, val_examples, tok.pad_token_id, t.per_device_train_batch_size, output_layer, t.eval_max_examples), step
-                        if val_loss is not None: write({"val_loss": round(val_loss, 6)}, step)
-                    if (t.save_every and step % t.save_every == 0) or step == total_steps:
-                        save_checkpoint(step, epoch, index + 1, val_loss if val_step == step else None)  # checkpoint
-                    if stop.everywhere(accelerator):  # Ctrl-C or SIGTERM (on any process): a checkpoint of this step, then out
-                        if not ((t.save_every and step % t.save_every == 0) or step == total_steps): save_checkpoint(step, epoch, index + 1)
-                        raise TrainingInterrupted(step, run_dir/"checkpoints"/f"step_{step:06d}", run_dir)
-                    if step >= total_steps: break
-                else:
-                    epoch, skip = epoch + 1, 0
-                    continue
-                break
+        with _GracefulStop(show) as stop:
+            for batch in itertools.islice(steps, max(total_steps - step, 0)):  # the steps the run has left
+                ce_sum = forward_backward(model, accelerator, batch, train_examples, tok.pad_token_id, output_layer)
+                if t.max_grad_norm: accelerator.clip_grad_norm_(params, t.max_grad_norm)  # clip
+                optimizer.step(); optimizer.zero_grad()                                    # optimizer step
+                scheduler.step(); step += 1                                                 # scheduler step
+                elapsed, step_start = time.perf_counter() - step_start, time.perf_counter()
+                losses.append(ce_sum / batch.trained_tokens)  # mean CE per completion token of the step
+                if step % t.logging_steps == 0 or step == total_steps:                     # log
+                    log(step_metrics(losses[-1], scheduler.get_last_lr()[0], batch, elapsed), step)
+                if main and (sample := telemetry(step)): log(sample, step)  # CPU, memory, GPU every telemetry_every steps
+                bar.update(1); bar.set_postfix(loss=f"{losses[-1]:.4f}")
+                if t.eval_every and step % t.eval_every == 0 and main:                    # evaluate
+                    val_loss, val_step = val_loss_of(), step
+                    if val_loss is not None: log({"val_loss": round(val_loss, 6)}, step)
+                if checkpoints.due(step):                                                   # checkpoint
+                    checkpoints.save(step, batch.epoch, batch.batches_done, val_loss if val_step == step else None)
+                if stop.everywhere(accelerator):  # Ctrl-C or SIGTERM (on any process): a checkpoint of this step, then out
+                    if not checkpoints.due(step): checkpoints.save(step, batch.epoch, batch.batches_done)
+                    raise TrainingInterrupted(step, checkpoints.path(step), run_dir)
         bar.close()
-
-        if main:
-            if val_loss is None or (t.eval_every and step % t.eval_every):
-                with _phase(f"validation loss after training (step {step}, {n_val} examples)", show and n_val > 0):
-                    val_loss = _val_loss(model, accelerator, val_examples, tok.pad_token_id, t.per_device_train_batch_size, output_layer, t.eval_max_examples)
-                if val_loss is not None: write({"val_loss": round(val_loss, 6)}, step)
-            with _phase("saving the adapter and loss.png", show):
-                unwrapped = accelerator.unwrap_model(model)
-                save_adapter(unwrapped, run_dir/"adapter")
-                tok.save_pretrained(run_dir/"adapter")
-                plot_loss(run_dir)
-            final_loss = losses[-1] if losses else None
-            if final_loss is None and resume_dir is not None:  # resumed from the last checkpoint: nothing was left to train
-                final_loss = next((r["loss"] for r in reversed(read_metrics(run_dir, "loss")) if r.get("step") == step), None)
-            info.update(status="completed", finished=datetime.now(timezone.utc).isoformat(), steps=step,
-                        final_loss=final_loss, val_loss=val_loss)
-            write_run_json(run_dir, info, filters)
-            log_artifacts(accelerator.trackers, run_dir)  # config.yaml, run.json, loss.png, metrics parts -> MLflow
-            finish_trackers(accelerator.trackers)         # not end_training(): it would tear down the process group
-            telemetry.close()
+        if main and (val_loss is None or (t.eval_every and step % t.eval_every)):
+            with _phase(f"validation loss after training (step {step}, {n_val} examples)", show and n_val > 0): val_loss = val_loss_of()
+            if val_loss is not None: log({"val_loss": round(val_loss, 6)}, step)
+        if main: _finish(accelerator, run_dir, model, tok, info, filters, step, losses, val_loss, resume_dir, telemetry, show)
         accelerator.wait_for_everyone()
         return RunResult(run_dir, run_dir/"adapter", step, losses, val_loss, val_loss_start, splits, str(resume_dir) if resume_dir else None)
     except BaseException as e:
-        if main:
-            finish_trackers(accelerator.trackers, failed=True)  # the MLflow run ends as FAILED
-            info.update(status="interrupted" if isinstance(e, KeyboardInterrupt) else "failed",
-                        finished=datetime.now(timezone.utc).isoformat(), error=f"{type(e).__name__}: {e}")
-            write_run_json(run_dir, info, filters)
+        if main: _record_failure(accelerator, run_dir, info, filters, e)
         raise
