@@ -13,7 +13,7 @@ PIN := $(if $(LOCK),-c $(LOCK),)
 # the test phase and the demo run with no network at all (see tools/offline.sh)
 OFFLINE := tools/offline.sh
 
-.PHONY: install demo test test-latest nbtest pytest sync-check lint readme bench clean gates lock
+.PHONY: install demo test test-slow test-latest nbtest pytest sync-check lint readme bench clean gates lock
 
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,11 @@ nbtest: install
 
 # CODEX_NB_LOCK: the lock this .venv was installed from (a test checks pip freeze against it)
 pytest: install
-	PATH=$(BIN):$$PATH CODEX_NB_LOCK=$(LOCK) $(OFFLINE) $(BIN)/python -m pytest tests -q -ra --durations=15
+	PATH=$(BIN):$$PATH CODEX_NB_LOCK=$(LOCK) $(OFFLINE) $(BIN)/python -m pytest tests -q -ra --durations=15 -m "not slow"
+
+# the tests marked slow (the real model's conversion, the batch tutorial, MLflow, export round trips): about 5 minutes
+test-slow: install
+	PATH=$(BIN):$$PATH CODEX_NB_LOCK=$(LOCK) $(OFFLINE) $(BIN)/python -m pytest tests -q -ra --durations=15 -m slow
 
 lint: install
 	$(OFFLINE) $(BIN)/ruff check codex_nb tests tools

