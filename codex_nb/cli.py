@@ -10,7 +10,7 @@ import dataclasses, io, json, math, os, socket, sys, warnings
 from pathlib import Path
 from typing import Optional
 import typer
-from .core import CodexError, CodexWarning, ConfigError, quiet_libraries
+from .core import CodexError, CodexWarning, ConfigError, phase, quiet_libraries
 
 # %% auto #0
 __all__ = ['app', 'data_app', 'DOCTOR_PACKAGES', 'BATCH_COLUMNS', 'main', 'train', 'evaluate', 'generate', 'export', 'validate',
@@ -31,6 +31,12 @@ def _examples(*lines:str) -> str:
     return "Examples:\n\n\b\n" + "\n".join(f"  {l}" for l in lines)
 
 def _echo_err(msg:str): typer.echo(msg, err=True)
+
+def _starting(what:str, *modules:str):
+    "Import the libraries a command needs first, said on stderr once it takes a second: no command starts in silence."
+    import importlib
+    with phase(f"starting: loading {what}", show=os.environ.get("RANK", "0") == "0", file=sys.stderr):  # one process speaks
+        for m in modules: importlib.import_module(m)
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     "A warning of codex-nb's own (a `CodexWarning`, or any raised from its modules) as one `warning:` line on stderr."
@@ -91,6 +97,7 @@ def train(args:Optional[list[str]]=typer.Argument(None, help="First, optionally:
 
     Ctrl-C (or SIGTERM) finishes the optimizer step under way, saves a checkpoint and prints the command that continues
     the run; a second Ctrl-C stops at once."""
+    _starting("torch, transformers and peft", "codex_nb.trainer", "transformers.models.auto.modeling_auto", "peft")
     from codex_nb.trainer import train as run_training
     extra = []
     if unsafe_no_redaction is not None:
@@ -129,6 +136,7 @@ def evaluate(run_dir:Path=typer.Argument(..., help="A run directory made by code
              num_samples:Optional[int]=typer.Option(None, min=1, help="Completions per prompt, the n of pass@k (> 1 samples; default: the run's eval.num_samples)"),
              temperature:Optional[float]=typer.Option(None, help="Sampling temperature; giving it turns sampling on (default: the run's eval.temperature)")):
     "Score a run's adapter and the base model on a split; writes eval/*.ndjson and eval/summary.csv."
+    _starting("torch, transformers and peft", "codex_nb.evaluation", "transformers.models.auto.modeling_auto", "peft")
     from codex_nb.core import sha256_file
     from codex_nb.evaluation import adapter_dir, evaluate_run
     from codex_nb.trainer import checkpoint_dirs
@@ -175,6 +183,7 @@ def generate(run_dir:Path=typer.Argument(..., help="A run directory made by code
 
     On a chat run (data.schema messages) PROMPT is a user turn, sent through the run's chat template, and the answer
     alone is printed; on other runs PROMPT is sent as it is and printed with its completion."""
+    _starting("torch, transformers and peft", "codex_nb.evaluation", "transformers.models.auto.modeling_auto", "peft")
     from codex_nb.evaluation import generate as gen, load_conversation
     if prompt is not None and not prompt.strip(): raise ConfigError("the prompt is empty", hint="give the text to complete, e.g. 'def fib(n):'")
     turns = load_conversation(messages) if messages is not None else None
@@ -197,6 +206,7 @@ def export(run_dir:Path=typer.Argument(..., help="A run directory made by codex-
            max_new_tokens:int=typer.Option(16, min=1, max=512, help="Greedy tokens compared per prompt"),
            force:bool=typer.Option(False, help="Accept a failed parity gate (recorded in parity.json)")):
     "Export a run as a merged model (hf), a GGUF with an Ollama Modelfile, or a llama.cpp LoRA GGUF, with a parity report."
+    _starting("torch, transformers and peft", "codex_nb.export", "transformers.models.auto.modeling_auto", "peft")
     from codex_nb.export import export_run
     result = export_run(run_dir, format, quant, checkpoint, out, split, max_samples, prompt, max_new_tokens, force, log=typer.echo)
     typer.echo(f"{'forced past failed gates' if not result.passed else 'parity gates passed'}; wrote {result.out_dir}: {', '.join(result.files)}")
@@ -345,6 +355,7 @@ def data_inspect(file:Optional[str]=typer.Argument(None, help="A JSONL file of r
     """Show how FILE would be trained on: the data summary train prints, a few tokenized examples with the trained
     tokens highlighted (bold green), and the label audit. Exits 2 when the audit would stop the run."""
     import shutil, tempfile
+    _starting("torch and the tokenizer libraries", "codex_nb.trainer", "transformers.models.auto.tokenization_auto")
     from rich.console import Console
     from codex_nb.config import load_config, quote
     from codex_nb.registry import load_tokenizer
@@ -564,7 +575,7 @@ def plot_compare(run_dirs:list, out) -> Path:
         except CodexError: continue
         color = f"C{i % 10}"
         train = [(r["step"], r["loss"]) for r in records if "loss" in r]
-        val = [(r["step"], r["val_loss"]) for r in records if "val_loss" in r]
+        val = sorted((r["step"], r["val_loss"]) for r in records if "val_loss" in r)
         if train: ax.plot([s for s, _ in train], smooth([l for _, l in train]), color=color, label=f"{Path(run).name} (train, smoothed)")
         if val: ax.plot(*zip(*val), "o--", color=color, alpha=0.8, label=f"{Path(run).name} (val)")
     ax.set_xlabel("optimizer step"); ax.set_ylabel("loss (nats/token)"); ax.grid(alpha=0.3)

@@ -78,6 +78,7 @@ class LoraSettings(_Part):
     use_rslora: bool = False  # Rank-stabilised scaling lora_alpha / sqrt(r) (Kalajdzievski 2023)
     use_dora: bool = False  # Weight-decomposed LoRA (Liu et al. 2024)
     modules_to_save: list[str]|None = None  # Extra modules trained in full and saved with the adapter
+    init_from: str|None = None  # Start from a saved adapter (a run, checkpoint or adapter/ directory) instead of zero; same r, alpha, targets
 
 class TrainingConfig(_Part):
     "The optimisation: AdamW with warmup and a schedule, gradient accumulation, checkpoints."
@@ -428,7 +429,7 @@ def config_hash(cfg:RunConfig) -> str:
 # %% ../nbs/01_config.ipynb #89daae90
 def resolve_paths(cfg:RunConfig, # A validated config
                   base=None) -> RunConfig: # Relative paths are relative to this directory; default: the working directory
-    "`cfg` with its local paths absolute: `data.path` (and train/val/test_path), `model.path`, a `dir:`/`gguf:` or path `model.name`, a policy file."
+    "`cfg` with its local paths absolute: `data.path` (and train/val/test_path), `model.path`, `lora.init_from`, a `dir:`/`gguf:` or path `model.name`, a policy file."
     base = Path(base or Path.cwd())
     absolute = lambda p: str((base/Path(p).expanduser()).resolve()) if p else p
     name = cfg.model.name
@@ -439,6 +440,7 @@ def resolve_paths(cfg:RunConfig, # A validated config
     if isinstance(policy, str) and policy: policy = absolute(policy)
     return cfg.model_copy(update=dict(
         model=cfg.model.model_copy(update=dict(name=name, path=absolute(cfg.model.path))),
+        lora=cfg.lora.model_copy(update=dict(init_from=absolute(cfg.lora.init_from))),
         data=cfg.data.model_copy(update={k: absolute(getattr(cfg.data, k)) for k in ("path", "train_path", "val_path", "test_path")}),
         safety=cfg.safety.model_copy(update=dict(policy=policy))))
 

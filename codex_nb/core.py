@@ -12,7 +12,7 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['DTYPES', 'OFFLINE_VARS', 'CodexError', 'ConfigError', 'DataError', 'ModelError', 'DependencyError', 'CheckpointError',
            'SafetyError', 'CodexWarning', 'seed_everything', 'resolve_device', 'resolve_dtype', 'cpu_has_native_bf16',
-           'offline', 'quiet_libraries', 'cache_dir', 'sha256_file', 'atomic_write_text', 'atomic_dir']
+           'offline', 'quiet_libraries', 'phase', 'cache_dir', 'sha256_file', 'atomic_write_text', 'atomic_dir']
 
 # %% ../nbs/00_core.ipynb #51ab6bb6
 class CodexError(Exception):
@@ -122,6 +122,24 @@ def quiet_libraries():
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=UserWarning, module=r"(transformers|peft|accelerate|torch)\.")
+
+# %% ../nbs/00_core.ipynb #1effc5df
+@contextlib.contextmanager
+def phase(what:str, # What the step does, e.g. "loading model SmolLM2-135M"
+          show:bool=True, # False: say nothing (another process speaks, or progress is off)
+          after:float=1.0, # Seconds the step runs before it is announced
+          file=None): # Where to say it: a text stream; None is stdout
+    "Announce a step that has run `after` seconds (`what ...`), then its time (`what: done in 2.1 s`); a quicker one is not shown."
+    import threading, time
+    if not show:
+        yield; return
+    said = []
+    timer = threading.Timer(after, lambda: (said.append(True), print(f"{what} ...", flush=True, file=file)))
+    timer.daemon = True
+    start = time.perf_counter(); timer.start()
+    try: yield
+    finally: timer.cancel()
+    if said: print(f"{what}: done in {time.perf_counter() - start:.1f} s", flush=True, file=file)
 
 # %% ../nbs/00_core.ipynb #3db0429f
 def cache_dir() -> Path:

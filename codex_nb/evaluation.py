@@ -10,7 +10,7 @@ import contextlib, csv, json, sys, warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from .core import CheckpointError, CodexError, CodexWarning, ConfigError, DataError, ModelError, atomic_write_text
+from .core import CheckpointError, CodexError, CodexWarning, ConfigError, DataError, ModelError, atomic_write_text, phase
 from pydantic import ValidationError
 from .config import EvalConfig, RunConfig, load_config_file
 from .registry import check_source, load_model
@@ -18,7 +18,7 @@ from .lora import load_adapter
 from .data import Message, collate, load_records, tokenize_record
 from .safety import SafetyFilters
 from .metrics import get_metric, token_nll
-from .trainer import _phase, split_key_for
+from .trainer import split_key_for
 
 # %% auto #0
 __all__ = ['CODE_STOPS', 'SUMMARY_FIELDS', 'TEXT_METRICS', 'CORPUS_METRICS', 'run_config', 'adapter_dir', 'load_run_model',
@@ -334,7 +334,7 @@ def evaluate_run(run_dir, # A run directory made by `train`
     records = _split_records(run_dir, split, cfg, max_samples or e.max_samples)
     filters = SafetyFilters.from_policy(cfg.safety.policy, source="safety.policy") if cfg.safety.enabled and not unsafe_no_redaction else None
     if unsafe_no_redaction is not None: record_eval_bypass(run_dir, unsafe_no_redaction, split)
-    with _phase(f"loading {cfg.model.name} and the {checkpoint or 'final'} adapter", progress and reuse is None):
+    with phase(f"loading {cfg.model.name} and the {checkpoint or 'final'} adapter", progress and reuse is None):
         model, tok, _ = load_run_model(run_dir, checkpoint, device, reuse=reuse)
     name = checkpoint or "final"
     result = EvalResult(run_dir, split, loaded=(model, tok, cfg))
@@ -516,11 +516,11 @@ def generate(run_dir, prompt:str|None=None, max_new_tokens:int=128, checkpoint:s
     if not chat or raw:
         if not (prompt or "").strip(): raise ConfigError("the prompt is empty", hint="give the text to complete, e.g. 'def fib(n):'")
     else: turns = chat_turns(prompt, system, messages)
-    with _phase(f"loading {cfg.model.name} and the {checkpoint or 'final'} adapter", progress, file=sys.stderr):
+    with phase(f"loading {cfg.model.name} and the {checkpoint or 'final'} adapter", progress, file=sys.stderr):
         model, tok, cfg = load_run_model(run_dir, checkpoint)
     text = prompt if not chat or raw else chat_prompt(tok, turns)
     stop_ids, stops = generation_stops(model, tok, default_stops(cfg) if stops is None else stops, chat)
-    with _phase(f"generating (up to {max_new_tokens} tokens)", progress, file=sys.stderr):
+    with phase(f"generating (up to {max_new_tokens} tokens)", progress, file=sys.stderr):
         answer = generate_texts(model, tok, [text], max_new_tokens, 1, stops, stop_token_ids=stop_ids)[0]
     if not answer.strip():
         warnings.warn(_why_empty(model, tok, text, answer, stop_ids, stops, chat, raw), CodexWarning, stacklevel=2)

@@ -6,13 +6,13 @@ Docs: https://codex-nb.github.io/codex-nb/lora.html.md"""
 
 # %% ../nbs/03_lora.ipynb #a27f4655
 from __future__ import annotations
-import difflib
+import difflib, json
 from pathlib import Path
 from .core import CheckpointError, ConfigError, ModelError, atomic_dir
 
 # %% auto #0
 __all__ = ['DEFAULT_LORA', 'TARGETS', 'target_modules_for', 'lora_config', 'apply_lora', 'save_adapter', 'load_adapter',
-           'merge_adapter']
+           'merge_adapter', 'init_adapter']
 
 # %% ../nbs/03_lora.ipynb #82b4601d
 DEFAULT_LORA = dict(
@@ -154,3 +154,39 @@ def merge_adapter(model, # A PEFT model
         merged.save_pretrained(tmp, safe_serialization=True)
         if tokenizer is not None: tokenizer.save_pretrained(tmp)
     return merged
+
+# %% ../nbs/03_lora.ipynb #d075cc42
+_SHAPING = ("r", "lora_alpha", "target_modules", "use_rslora", "use_dora")  # settings that give the weights their meaning
+
+def _setting(value): return sorted(value) if isinstance(value, (list, set, tuple)) else value
+
+def init_adapter(model, # A PEFT model made by `apply_lora`, its adapter still untrained
+                 path) -> Path: # An adapter directory, or a run or checkpoint directory with one in `adapter/`
+    """Copy the adapter saved in `path` into `model`'s adapter (trainable, as before); returns the directory read.
+
+    Raises `CheckpointError` when `path` holds no safetensors adapter or its weights do not fit `model`, and
+    `ConfigError` when it was trained with other LoRA settings (named, with the values to set)."""
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+    path = Path(path)
+    found = next((p for p in (path, path/"adapter") if (p/"adapter_config.json").exists()), None)
+    if found is None: raise CheckpointError(f"lora.init_from: {path} holds no adapter (no adapter_config.json in it or in its adapter/)",
+                                            hint="name a run directory, its adapter/ or a checkpoint such as runs/demo/checkpoints/step_000020")
+    if not (found/"adapter_model.safetensors").exists():
+        raise CheckpointError(f"lora.init_from: {found} has no adapter_model.safetensors", hint="only safetensors adapters are loaded")
+    saved, now = json.loads((found/"adapter_config.json").read_text()), model.peft_config["default"].to_dict()
+    differ = [k for k in _SHAPING if _setting(saved.get(k)) != _setting(now.get(k))]
+    if differ:
+        raise ConfigError(f"lora.init_from: the adapter in {found} was trained with other LoRA settings: "
+                          + "; ".join(f"{k} was {_setting(saved.get(k))!r}, now {_setting(now.get(k))!r}" for k in differ),
+                          hint="set " + " ".join(f"lora.{k}={json.dumps(_setting(saved.get(k)), separators=(',', ':'))}" for k in differ)
+                               + " as the adapter was trained, or leave out lora.init_from to start from zero")
+    try: result = set_peft_model_state_dict(model, load_file(found/"adapter_model.safetensors"))
+    except RuntimeError as e:  # a size mismatch: another base model
+        raise CheckpointError(f"lora.init_from: the adapter in {found} does not fit {type(model.get_base_model()).__name__}: "
+                              f"{str(e).strip().splitlines()[-1][:200]}", hint="start from an adapter trained on this base model") from None
+    missing = [k for k in result.missing_keys if "lora_" in k]
+    if missing or result.unexpected_keys:
+        raise CheckpointError(f"lora.init_from: the adapter in {found} does not fit: {len(missing)} adapter weights missing, "
+                              f"{len(result.unexpected_keys)} unknown", hint="start from an adapter trained on this base model")
+    return found

@@ -174,7 +174,7 @@ def plot_loss(run_dir, # A run directory with metrics.ndjson
     import matplotlib.pyplot as plt
     records = read_metrics(run_dir)
     train = [(r["step"], r["loss"]) for r in records if "loss" in r and r.get("step") is not None]
-    val = [(r["step"], r["val_loss"]) for r in records if "val_loss" in r]
+    val = sorted((r["step"], r["val_loss"]) for r in records if "val_loss" in r)  # step 0's is logged last (see train)
     fig, ax = plt.subplots(figsize=(6, 3.5))
     if train:
         steps, losses = zip(*train)

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from .core import (CheckpointError, CodexError, CodexWarning, ConfigError, DataError, atomic_dir, atomic_write_text, cache_dir,
-                           seed_everything, sha256_file)
+                           phase, seed_everything, sha256_file)
 from .config import RunConfig, check_hardware, config_hash, load_config, resolve_paths, save_config
 from .registry import base_model_record, is_converted, load_model
-from .lora import apply_lora, save_adapter
+from .lora import apply_lora, init_adapter, save_adapter
 from .data import (SPLITS, SplitPaths, available_cores, build_manifest, check_tokenized, collate, load_manifest,
                            humaneval_records, length_grouped_batches,
                            save_manifest, split_jsonl, token_nll, tokenize_jsonl, tokenizer_fingerprint, write_jsonl)
@@ -496,21 +496,6 @@ class _GracefulStop:
         import torch
         return bool(accelerator.reduce(torch.tensor([int(self.requested)], device=accelerator.device), "sum").item())
 
-# %% ../nbs/07_trainer.ipynb #d6664865
-@contextlib.contextmanager
-def _phase(what:str, show:bool, after:float=1.0, file=None): # file: where to say it (default stdout)
-    "Say what a step is doing once it has taken `after` seconds, and then how long it took (when `show`); quick ones stay quiet."
-    import threading
-    if not show:
-        yield; return
-    said = []
-    timer = threading.Timer(after, lambda: (said.append(True), print(f"{what} ...", flush=True, file=file)))
-    timer.daemon = True
-    start = time.perf_counter(); timer.start()
-    try: yield
-    finally: timer.cancel()
-    if said: print(f"{what}: done in {time.perf_counter() - start:.1f} s", flush=True, file=file)
-
 # %% ../nbs/07_trainer.ipynb #903d8999
 _CPU_LAUNCH_HINT = "on CPU, launch with configs/accelerate/ddp_cpu.yaml or torchrun --nproc_per_node N"
 
@@ -600,7 +585,7 @@ def _setup_data(cfg:RunConfig, accelerator, info:dict, filters, resume_dir:Path|
     "Stage the data into the run directory and write config.yaml and run.json (main process); record the manifests in `info`."
     run_dir, main = cfg.run_dir, accelerator.is_main_process
     if main:
-        with _phase(f"splitting and redacting {cfg.data.source or cfg.data.dataset}", show and resume_dir is None):
+        with phase(f"splitting and redacting {cfg.data.source or cfg.data.dataset}", show and resume_dir is None):
             splits = _stage_run(cfg, resume_dir, filters, step_size)
         save_config(cfg, run_dir/"config.yaml")
         if filters is not None:  # a secret typed into the config (say, a URL with a password) is not persisted either
@@ -638,13 +623,16 @@ def _setup_model(cfg:RunConfig, device:str, info:dict, show:bool) -> tuple:
     t, source = cfg.training, cfg.model.path or cfg.model.name
     seed_everything(t.seed)  # LoRA's initialisation is reproducible
     first_use = "" if is_converted(source) else " (first use: converting the GGUF file once, about half a minute)"
-    with _phase(f"loading model {cfg.model.name}{first_use}", show):
+    with phase(f"loading model {cfg.model.name}{first_use}", show):
         model, tok = load_model(source, device=device, dtype=cfg.model.dtype)
     if t.gradient_checkpointing:
         model.gradient_checkpointing_enable(); model.enable_input_require_grads()
     info["base_model"] = base_model_record(source)  # portable name and weights sha256 (export checks it)
     info["tokenizer"] = tokenizer_record(tok)  # what the run's token ids mean: needed to serve or resume it faithfully
-    model = apply_lora(model, **cfg.lora.model_dump(exclude={"target_modules"}), target_modules=cfg.lora.target_modules)
+    model = apply_lora(model, **cfg.lora.model_dump(exclude={"target_modules", "init_from"}), target_modules=cfg.lora.target_modules)
+    if cfg.lora.init_from:  # a new run that continues a saved adapter: its weights, a fresh optimizer and schedule
+        found = init_adapter(model, cfg.lora.init_from)
+        info["lora_init_from"] = dict(path=str(found), sha256=sha256_file(found/"adapter_model.safetensors"))
     model.train()
     return model, tok
 
@@ -681,8 +669,8 @@ def _resume_mismatch(resume_dir:Path, saved:dict, now:dict) -> CheckpointError|N
         else: problems.append(f"{_RESUME_KEYS.get(k, k)} was {old!r}, now {v!r}")
     if not problems: return None
     return CheckpointError(f"cannot resume from {resume_dir}: " + "; ".join(problems),
-                           hint="resume with the settings the run was started with (to train longer, start a new run, "
-                                "e.g. another run_name=..., from the adapter or the data), or leave out --resume-from")
+                           hint="resume with the settings the run was started with, or leave out --resume-from; to train longer or on "
+                                f"other data, start a new run from this checkpoint's adapter: run_name=NEW lora.init_from={resume_dir}")
 
 def _rng_note(resume_dir:Path, state:dict, num_processes:int) -> str|None:
     "What was not restored when a checkpoint saved by one number of processes is resumed by another; None when all was."
@@ -790,6 +778,15 @@ def _val_loss(model, accelerator, examples, pad_token_id, batch_size, output_lay
     model.train()
     return total / max(count, 1)
 
+# %% ../nbs/07_trainer.ipynb #381932c7
+def _val_loss_at_start(model, accelerator, val_loss_of, n_val:int, base:bool, show:bool, log) -> float:
+    "Step 0's validation loss, logged at step 0; `base`: measured with the adapter switched off (after training, same number)."
+    what = "the base model (step 0: the adapter starts at zero)" if base else "step 0 (the adapter of lora.init_from)"
+    with phase(f"validation loss of {what}, {n_val} examples", show):
+        with accelerator.unwrap_model(model).disable_adapter() if base else contextlib.nullcontext(): loss = val_loss_of()
+    log({"val_loss": round(loss, 6)}, 0)
+    return loss
+
 # %% ../nbs/07_trainer.ipynb #8aa41cf7
 def _start_trackers(cfg:RunConfig, accelerator, info:dict, resume_dir:Path|None, step:int):
     "Start the trackers; the main process logs a safety bypass, the config (a new run), the redaction counts and a resume."
@@ -808,7 +805,7 @@ def _start_trackers(cfg:RunConfig, accelerator, info:dict, resume_dir:Path|None,
 def _finish(accelerator, run_dir:Path, model, tok, info:dict, filters, step:int, losses:list, val_loss:float|None,
             resume_dir:Path|None, telemetry, show:bool):
     "Save the adapter and loss.png, complete run.json, hand the files to the trackers and close them (main process)."
-    with _phase("saving the adapter and loss.png", show):
+    with phase("saving the adapter and loss.png", show):
         save_adapter(accelerator.unwrap_model(model), run_dir/"adapter")
         tok.save_pretrained(run_dir/"adapter")
         plot_loss(run_dir)
@@ -870,9 +867,9 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
         val_loss_of = lambda: _val_loss(model, accelerator, val_examples, tok.pad_token_id, t.per_device_train_batch_size,
                                         output_layer, t.eval_max_examples)
         val_loss, val_step, val_loss_start = None, None, previous.get("val_loss_start")
-        if resume_dir is None and main and n_val:  # the base model: LoRA's B matrices start at zero
-            with _phase(f"validation loss before training (step 0, {n_val} examples)", show): val_loss_start = val_loss_of()
-            log({"val_loss": round(val_loss_start, 6)}, 0)
+        zero_start = not (cfg.lora.init_from or cfg.lora.modules_to_save)  # LoRA's B starts at zero: step 0 is the base model
+        if resume_dir is None and main and n_val and not zero_start:  # a saved adapter to continue: scored before it changes
+            val_loss_start = _val_loss_at_start(model, accelerator, val_loss_of, n_val, False, show, log)
         info["val_loss_start"], losses = val_loss_start, []
         steps = optimizer_steps(units_of, step_size, micro_size, t.seed, epoch, skip, n_procs, accelerator.process_index)
         bar = tqdm(total=total_steps, initial=step, disable=not show, desc="train", unit="step")
@@ -899,8 +896,10 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
                     raise TrainingInterrupted(step, checkpoints.path(step), run_dir)
         bar.close()
         if main and (val_loss is None or (t.eval_every and step % t.eval_every)):
-            with _phase(f"validation loss after training (step {step}, {n_val} examples)", show and n_val > 0): val_loss = val_loss_of()
+            with phase(f"validation loss after training (step {step}, {n_val} examples)", show and n_val > 0): val_loss = val_loss_of()
             if val_loss is not None: log({"val_loss": round(val_loss, 6)}, step)
+        if main and n_val and val_loss_start is None and zero_start:  # step 0 scored last: the first step starts at once
+            info["val_loss_start"] = val_loss_start = _val_loss_at_start(model, accelerator, val_loss_of, n_val, True, show, log)
         if main: _finish(accelerator, run_dir, model, tok, info, filters, step, losses, val_loss, resume_dir, telemetry, show)
         accelerator.wait_for_everyone()
         return RunResult(run_dir, run_dir/"adapter", step, losses, val_loss, val_loss_start, splits, str(resume_dir) if resume_dir else None)

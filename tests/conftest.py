@@ -14,7 +14,8 @@ def assert_clean_error(proc, *fragments):
     "A bad-input failure: exit 2, one message naming the problem, no traceback."
     assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
-    assert proc.stderr.startswith("error: "), proc.stderr
+    said = "".join(l for l in proc.stderr.splitlines(keepends=True) if not l.startswith("starting: loading "))  # the start-up line
+    assert said.startswith("error: "), proc.stderr
     for f in fragments: assert f in proc.stderr, (f, proc.stderr)
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ def test_train_from_your_own_yaml_then_resume_the_run_directory(tmp_path):
                     "training: {max_steps: 4, save_every: 2, warmup_steps: 1}\n")
     first = run_cli("train", mine, "training.max_steps=6")
     assert first.returncode == 0, first.stderr
+    assert first.stderr.startswith("starting: loading torch, transformers and peft ..."), first.stderr[:500]  # not a silent start
     assert "trained 6 steps" in first.stdout and "val loss " in first.stdout and " -> " in first.stdout.split("val loss ")[1]
     run = tmp_path/"runs"/"mine"
     config = (run/"config.yaml").read_text()
@@ -47,7 +48,7 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_continue(tmp_path):
 
 def test_val_loss_before_and_after_in_run_json_and_metrics(smoke_run):
     info = json.loads((smoke_run/"run.json").read_text())
-    val = [json.loads(l) for l in (smoke_run/"metrics.ndjson").read_text().splitlines() if '"val_loss"' in l]
+    val = sorted((json.loads(l) for l in (smoke_run/"metrics.ndjson").read_text().splitlines() if '"val_loss"' in l), key=lambda r: r["step"])
     assert val[0]["step"] == 0 and val[0]["val_loss"] == round(info["val_loss_start"], 6)
     assert val[-1]["step"] == 6 and info["val_loss"] == val[-1]["val_loss"] or abs(info["val_loss"] - val[-1]["val_loss"]) < 1e-6
 
@@ -135,3 +136,19 @@ def test_ready_made_splits_are_used_as_they_are(tmp_path):
     assert_clean_error(run_cli("train", "model=tiny-llama", f"data.path={tmp_path/'val.jsonl'}", f"data.train_path={tmp_path/'train.jsonl'}"),
                        "data.path (one file, split by split_ratios) and data.train_path (ready-made splits) are both set")
     assert_clean_error(run_cli("validate", f"data.train_path={tmp_path/'missing.jsonl'}"), f"data.train_path: {tmp_path/'missing.jsonl'} does not exist")
+
+def test_a_new_run_starts_from_a_saved_adapter(tmp_path):
+    "lora.init_from: the new run's step 0 is where the old one ended; other LoRA settings are refused with the ones to set."
+    common = ["--config-name", "smoke", f"output_dir={tmp_path}", "training.max_steps=4", "training.warmup_steps=0"]
+    first = run_cli("train", *common, "run_name=first")
+    assert first.returncode == 0, first.stderr
+    refused = run_cli("train", tmp_path/"first", "--resume-from", "latest", "training.max_steps=8")  # another schedule: not a resume
+    assert_clean_error(refused, "cannot resume", f"lora.init_from={tmp_path/'first'/'checkpoints'/'step_000004'}")
+    more = run_cli("train", *common, "run_name=more", f"lora.init_from={tmp_path/'first'}")
+    assert more.returncode == 0, more.stderr
+    before, after = (json.loads((tmp_path/name/"run.json").read_text()) for name in ("first", "more"))
+    assert after["lora_init_from"]["path"] == str(tmp_path/"first"/"adapter")
+    assert abs(after["val_loss_start"] - before["val_loss"]) < 1e-6  # it starts where the first run ended
+    assert after["val_loss_start"] != before["val_loss_start"]
+    assert_clean_error(run_cli("train", *common, "run_name=other", f"lora.init_from={tmp_path/'first'}", "lora.r=8"),
+                       "was trained with other LoRA settings: r was 4, now 8", "hint: set lora.r=4")
