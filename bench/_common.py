@@ -7,7 +7,8 @@ RESULTS = Path(__file__).resolve().parent/"results"
 
 def machine() -> dict:
     "The facts a reader needs to compare numbers across machines."
-    info = dict(cores=os.cpu_count(), python=platform.python_version(), platform=platform.platform(), processor=platform.processor())
+    info = dict(cores=os.cpu_count(), python=platform.python_version(), platform=platform.platform(), processor=platform.processor(),
+                load_average_1_5_15_min=[round(x, 2) for x in os.getloadavg()])  # figures taken on a busy machine mislead: look here first
     try:
         import torch
         info.update(torch=torch.__version__, torch_threads=torch.get_num_threads(), cuda=torch.cuda.is_available())

@@ -38,19 +38,12 @@ def llama_cpp_view(run:Path, gguf:Path, reference_tokens:list, lora:Path|None=No
     "Greedy tokens llama.cpp generates from the parity prompts' ids, compared with the merged model's; token ids of the texts."
     import llama_cpp
     from codex_nb.evaluation import run_config
-    from codex_nb.export import parity_data
+    from codex_nb.export import llama_cpp_greedy, parity_data
     from codex_nb.registry import load_model
     tok = load_model(run_config(run).model.name, device="cpu")[1]
     data = parity_data(tok, run_config(run), run)
     llm = llama_cpp.Llama(str(gguf), lora_path=str(lora) if lora else None, n_ctx=4096, verbose=False, n_threads=os.cpu_count())
-    def greedy(ids, n):
-        out = []
-        for t in llm.generate(ids, temp=0.0, top_k=1, reset=True):
-            if t == tok.eos_token_id: break
-            out.append(t)
-            if len(out) >= n: break
-        return out
-    same = [greedy(ids, len(want)) == want for ids, want in zip(data.prompts, reference_tokens)]
+    same = [llama_cpp_greedy(llm, ids, len(want), tok.eos_token_id) == want for ids, want in zip(data.prompts, reference_tokens)]
     ids = [llm.tokenize(t.encode(), add_bos=False, special=True) == tok(t, add_special_tokens=False)["input_ids"] for t in data.texts]
     return dict(greedy_identical=sum(same) / len(same), tokenizer_identical=sum(ids) / len(ids), prompts=len(same), texts=len(ids))
 

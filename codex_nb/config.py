@@ -96,7 +96,7 @@ class TrainingConfig(_Part):
     gradient_checkpointing: bool = False  # Recompute activations to save memory
     logging_steps: int = Field(1, gt=0)  # Log every N optimizer steps
     eval_every: int|None = Field(20, gt=0)  # Validation loss every N optimizer steps; null: only at the end
-    eval_max_examples: int|None = Field(64, gt=0)  # Validation loss on the first N val examples (a keyed random sample); null: all
+    eval_max_examples: int|None = Field(64, gt=0)  # Validation loss on the first N examples of the val split (in its file order); null: all
     save_every: int|None = Field(20, gt=0)  # Checkpoint every N optimizer steps; null: only at the end
     save_total_limit: int|None = Field(2, gt=0)  # Checkpoints kept: the newest, or with keep_best the best and the newest N-1
     keep_best: bool = False  # Keep the lowest-validation-loss checkpoint, counted inside save_total_limit (needs eval_every)

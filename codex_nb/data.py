@@ -925,6 +925,8 @@ def _join_parts(prefixes:list[Path], directory:Path, counts:list[dict]):
             position, first_record = position + int(lengths.sum()), first_record + c["records"]
 
 # %% ../nbs/04_data.ipynb #8d19e874
+_PARALLEL_SCHEMAS = ("messages",)  # where worker processes pay off: Python does the work (chat templates)
+
 def available_cores() -> int:
     "CPU cores this process may run on (its affinity mask where the OS has one)."
     try: return len(os.sched_getaffinity(0))
@@ -941,9 +943,8 @@ def build_tokenized_store(path, # A JSONL file; every record is checked against 
     from tqdm.auto import tqdm
     directory = Path(directory); directory.mkdir()
     num_proc = available_cores() if num_proc is None else num_proc
-    # processes pay off where Python does the work (chat templates); the Rust tokenizer already uses every core for
-    # the other schemas, and below 8 MB starting workers costs more than it saves (_line_ranges returns [])
-    ranges = _line_ranges(path, 4 * num_proc) if num_proc > 1 and schema == "messages" else []
+    # below 8 MB starting workers costs more than it saves (_line_ranges returns [])
+    ranges = _line_ranges(path, 4 * num_proc) if num_proc > 1 and schema in _PARALLEL_SCHEMAS else []
     prefixes = [directory/f"part{i:05d}" for i in range(max(len(ranges), 1))]
     total = None
     if progress:  # lines, counted at disk speed: the bar's total (blank lines included)

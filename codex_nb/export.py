@@ -22,7 +22,7 @@ __all__ = ['FORMATS', 'QUANTS', 'FORMAT_QUANTS', 'LOGIT_GATE', 'GGUF_ARCHITECTUR
            'gguf_tensors', 'encode_tensor', 'pre_tokenizer_name', 'tokenizer_metadata', 'write_tokenizer', 'write_gguf',
            'chat_family', 'stop_tokens', 'modelfile', 'lora_layers', 'write_gguf_lora', 'lora_delta_error',
            'ParityData', 'parity_data', 'greedy', 'Parity', 'ParityError', 'gate', 'model_gates', 'tokenizer_gates',
-           'ExportResult', 'base_dtype', 'check_out_dir', 'read_back', 'export_run']
+           'ExportResult', 'base_dtype', 'check_out_dir', 'read_back', 'export_run', 'llama_cpp_greedy']
 
 # %% ../nbs/09a_export.ipynb #189cea45
 FORMATS = ("hf", "gguf", "gguf-lora")
@@ -663,3 +663,16 @@ def export_run(run_dir, # A run directory made by `train`
         raise ParityError(f"parity gate failed: {failed} (the export is kept in {out}, marked failed in parity.json)",
                           hint="see the table above; rerun with --force to accept it (recorded in parity.json)")
     return result
+
+# %% ../nbs/09a_export.ipynb #d57a295c
+def llama_cpp_greedy(llm, # A `llama_cpp.Llama` over the exported GGUF (with `lora_path=` for a gguf-lora)
+                     prompt_ids:list[int], # The prompt's token ids (e.g. `parity_data(...).prompts[i]`)
+                     max_new_tokens:int, # Tokens to take at most
+                     eos_token_id:int) -> list[int]: # The tokenizer's EOS: generation stops before it
+    "The greedy continuation llama.cpp gives (temperature 0, top-k 1, a fresh context), without the EOS."
+    out = []
+    for token in llm.generate(prompt_ids, temp=0.0, top_k=1, reset=True):
+        if token == eos_token_id: break
+        out.append(token)
+        if len(out) >= max_new_tokens: break  # before llama.cpp computes one token more
+    return out

@@ -10,12 +10,15 @@ def run_cli(*args, env=None, cwd=None, timeout=600):
     return subprocess.run([sys.executable, "-m", "codex_nb.cli", *map(str, args)], capture_output=True, text=True,
                           env=full_env, cwd=cwd or ROOT, timeout=timeout)
 
+def said(stderr:str) -> str:
+    "stderr without the start-up lines (`starting: loading torch ...`, shown when importing takes over a second)."
+    return "".join(l for l in stderr.splitlines(keepends=True) if not l.startswith("starting: loading "))
+
 def assert_clean_error(proc, *fragments):
     "A bad-input failure: exit 2, one message naming the problem, no traceback."
     assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
-    said = "".join(l for l in proc.stderr.splitlines(keepends=True) if not l.startswith("starting: loading "))  # the start-up line
-    assert said.startswith("error: "), proc.stderr
+    assert said(proc.stderr).startswith("error: "), proc.stderr
     for f in fragments: assert f in proc.stderr, (f, proc.stderr)
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 and is evaluated on the last answer of each test chat; with SmolLM2's own template and a tiny Qwen2 saved to a directory."""
 import json
 import pytest
-from conftest import ROOT, assert_clean_error, run_cli
+from conftest import ROOT, assert_clean_error, run_cli, said
 from codex_nb.core import CodexWarning, ConfigError, DataError
 from codex_nb.config import load_config, quote
 from codex_nb.data import detect_schema
@@ -166,7 +166,7 @@ def test_empty_answer_says_why(tmp_path):
         assert generate(run_dir, "<|im_start|>user\nHello?<|im_end|>\n", 8, raw=True) == ""
     proc = run_cli("generate", run_dir, "Hello?", "--max-new-tokens", "8")
     assert proc.returncode == 0 and proc.stdout == "\n" and "Traceback" not in proc.stderr
-    assert proc.stderr.startswith("warning: the answer is empty: the model's first token is '<|im_end|>'"), proc.stderr
+    assert said(proc.stderr).startswith("warning: the answer is empty: the model's first token is '<|im_end|>'"), proc.stderr
 
 def test_options_a_completion_run_cannot_use(smoke_run):
     with pytest.raises(ConfigError, match="trained on 'prompt_completion' records, not chats: --system and --messages need the chat template"):

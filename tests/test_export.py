@@ -136,20 +136,13 @@ def test_llama_cpp_generates_the_merged_models_greedy_tokens(tmp_path):
         proc = run_cli("export", tmp_path/"s", "--format", fmt, "--quant", quant, "--max-samples", "4", timeout=1800)
         assert proc.returncode == 0, proc.stderr
     from codex_nb.evaluation import run_config
-    from codex_nb.export import parity_data
+    from codex_nb.export import llama_cpp_greedy, parity_data
     from codex_nb.registry import get_spec, load_model, locate
     tok = load_model("smollm2-135m-instruct", device="cpu")[1]
     data = parity_data(tok, run_config(tmp_path/"s"), tmp_path/"s", max_samples=4)
-    def generate(llm, ids, n):
-        out = []
-        for t in llm.generate(ids, temp=0.0, top_k=1, reset=True):
-            if t == tok.eos_token_id: break
-            out.append(t)
-            if len(out) >= n: break
-        return out
     def agree(path, want, lora=None):
         llm = llama_cpp.Llama(str(path), lora_path=str(lora) if lora else None, n_ctx=2048, verbose=False)
-        return [generate(llm, ids, len(w)) == w for ids, w in zip(data.prompts, want)]
+        return [llama_cpp_greedy(llm, ids, len(w), tok.eos_token_id) == w for ids, w in zip(data.prompts, want)]
     export = tmp_path/"s"/"export"
     q8 = json.loads((export/"gguf-q8_0"/"parity.json").read_text())["models"]
     merged_tokens = q8[1]["greedy_tokens"]

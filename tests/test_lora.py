@@ -45,9 +45,9 @@ def test_every_default_knob_reaches_peft():
     assert (config.use_rslora, config.use_dora, config.r, config.lora_alpha, config.lora_dropout, config.bias) == (True, True, 4, 8, 0.1, "lora_only")
 
 def test_config_lora_settings_are_all_accepted():
-    "Whatever fields the config's LoraSettings grows, apply_lora must accept them (the trainer passes them all)."
+    "Whatever fields the config's LoraSettings grows, apply_lora must accept them (the trainer passes all but init_from, its own)."
     from codex_nb.config import LoraSettings
-    settings = LoraSettings().model_dump()
+    settings = LoraSettings().model_dump(exclude={"init_from"})
     assert lora_config(load_model("tiny-llama")[0], **settings).task_type == "CAUSAL_LM"
 
 def test_refusals():
