@@ -757,11 +757,12 @@ def tokenized_cache_path(data_sha256:str, tokenizer, max_length:int, schema:str=
 
 # %% ../nbs/04_data.ipynb #7f2e3e21
 def _ids(tokenizer, texts:list[str]) -> list[list[int]]:
-    "Token ids of each text, in one batched call (the Rust tokenizer's own `encode_batch` when there is one)."
+    "Token ids of each text, in one batched call (the Rust tokenizer's own batch encoder when there is one)."
     if not texts: return []
     backend = getattr(tokenizer, "backend_tokenizer", None)  # what a fast tokenizer's __call__ runs, without building dicts
     if backend is None: return tokenizer(texts, add_special_tokens=False)["input_ids"]
-    return [e.ids for e in backend.encode_batch(texts, add_special_tokens=False)]
+    encode = getattr(backend, "encode_batch_fast", backend.encode_batch)  # the same ids without character offsets: a quarter faster
+    return [e.ids for e in encode(texts, add_special_tokens=False)]
 
 def tokenize_batch(tokenizer, # A `transformers` tokenizer with an EOS token (and a chat template for `messages`)
                    records:list[dict], # Records of `schema`
