@@ -122,6 +122,7 @@ def quiet_libraries():
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=UserWarning, module=r"(transformers|peft|accelerate|torch)\.")
+    warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm in Jupyter without ipywidgets: text bars are fine
 
 # %% ../nbs/00_core.ipynb #1effc5df
 @contextlib.contextmanager
