@@ -218,6 +218,7 @@ def validate(args:Optional[list[str]]=typer.Argument(None, help="Optionally a YA
              config_name:str=typer.Option("config", help="Top-level config in configs/")):
     """Print the resolved config, or every problem in it with its dotted key and a fix (exit 2). Also checks that the
     model and the data exist, are of the right kind, and that the first record fits the schema."""
+    _starting("torch and transformers", "codex_nb.trainer")
     import yaml
     from codex_nb.config import load_config
     from codex_nb.trainer import check_sources
@@ -455,10 +456,12 @@ def doctor(overrides:Optional[list[str]]=typer.Argument(None, help="Config overr
            runs_dir:Path=typer.Option(Path("runs"), help="Where to look for runs made with redaction off"),
            config_name:str=typer.Option("config", help="Top-level config in configs/")):
     "Check dependencies, devices and the cache, and list unredacted runs; exit 0 when everything the config needs works, 1 otherwise."
+    _starting("torch and transformers", "codex_nb.trainer")
     from codex_nb.config import load_config
     from codex_nb.trainer import check_sources
     cfg = load_config(list(overrides or []), config_name)
-    report = doctor_report(runs_dir, cfg.tracking.backends, check_sources(cfg))
+    with phase("checking packages (importing each), devices, the cache and the config's model and data", file=sys.stderr):
+        report = doctor_report(runs_dir, cfg.tracking.backends, check_sources(cfg))
     if as_json: typer.echo(json.dumps(report, indent=1))
     else:
         typer.echo(f"{'package':<14} {'version':<12} {'status':<8} feature")
@@ -542,6 +545,7 @@ def _fmt(x) -> str: return "-" if x is None else f"{x:.4f}" if isinstance(x, flo
 @app.command(epilog=_examples("codex-nb report runs/demo", "codex-nb report runs/smoke"))
 def report(run_dir:Path=typer.Argument(..., help="A run directory")):
     "Redraw a run's loss.png and print its status, steps, train and validation loss and its latest evaluation."
+    _starting("torch and matplotlib", "codex_nb.tracking", "matplotlib.pyplot")
     from codex_nb.tracking import plot_loss
     s = run_summary(run_dir)
     losses = s["losses"]
@@ -587,6 +591,7 @@ def plot_compare(run_dirs:list, out) -> Path:
 def compare(run_dirs:list[Path]=typer.Argument(..., help="Run directories to compare"),
             out:Optional[Path]=typer.Option(None, help="Where to draw the loss curves (default: compare.png beside the first run)")):
     "Print runs side by side (the settings that differ, losses, every evaluation score) and overlay their loss curves in compare.png."
+    _starting("torch and matplotlib", "codex_nb.tracking", "matplotlib.pyplot")
     names, rows = compare_runs(run_dirs)
     width = max([len(r[0]) for r in rows] + [10])
     cols = [max(len(n), *(len(r[i + 1]) for r in rows), 8) for i, n in enumerate(names)]
