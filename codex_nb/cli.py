@@ -348,8 +348,9 @@ def render_example(tokenizer, example:dict, max_tokens:int=400):
     return text
 
 @data_app.command("inspect", epilog=_examples("codex-nb data inspect data.jsonl", "codex-nb data inspect data.jsonl data.max_length=64 --examples 1",
+                                              "codex-nb data inspect examples/my_run.yaml  # the data and model your config file names",
                                               "codex-nb data inspect examples/custom_data/data.jsonl data.split_key=task_id model=tiny-llama"))
-def data_inspect(file:Optional[str]=typer.Argument(None, help="A JSONL file of records, as data.path would name it (or leave it out and give data.path=... or data.train_path=...)"),
+def data_inspect(file:Optional[str]=typer.Argument(None, help="A JSONL file of records, as data.path would name it; or your YAML config file, as for train (its data and model); or leave it out and give data.path=... or data.train_path=..."),
                  overrides:Optional[list[str]]=typer.Argument(None, help="Hydra overrides, as for train (model=..., data.max_length=..., data.schema=...)"),
                  examples:int=typer.Option(3, min=0, help="Tokenized training examples to show"),
                  max_tokens:int=typer.Option(400, min=1, help="Tokens shown of each example")):
@@ -361,9 +362,10 @@ def data_inspect(file:Optional[str]=typer.Argument(None, help="A JSONL file of r
     from codex_nb.config import load_config, quote
     from codex_nb.registry import load_tokenizer
     from codex_nb.trainer import inspect_data
-    overrides = list(overrides or [])
+    overrides, config_file = list(overrides or []), None
     if file is not None and "=" in file and not Path(file).exists(): file, overrides = None, [file, *overrides]  # an override, not a file
-    cfg = load_config(overrides + ([f"data.path={quote(file)}"] if file is not None else []))
+    if file is not None and Path(file).suffix in (".yaml", ".yml"): file, config_file = None, Path(file)  # your config, as for train
+    cfg = load_config(overrides + ([f"data.path={quote(file)}"] if file is not None else []), config_file=config_file)
     tok = load_tokenizer(cfg.model.path or cfg.model.name)
     typer.echo(f"tokenizer: {cfg.model.path or cfg.model.name}")
     console = Console(highlight=False, soft_wrap=True)
@@ -390,7 +392,7 @@ def data_inspect(file:Optional[str]=typer.Argument(None, help="A JSONL file of r
 def models(as_json:bool=typer.Option(False, "--json", help="Print JSON")):
     "List the registry's models, where each resolves, and whether its files are present."
     from codex_nb.registry import list_models
-    rows = list_models()
+    with phase("checking each model's files and checksum", file=sys.stderr): rows = list_models()
     if as_json: return typer.echo(json.dumps(rows, indent=1))
     typer.echo(f"{'name':<24} {'source':<8} {'files':<8} {'dtype':<8} {'device':<7} {'checksum':<12} location")
     for r in rows:

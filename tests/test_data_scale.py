@@ -116,3 +116,15 @@ def test_data_inspect_shows_examples_summary_and_audit(tmp_path):
     bad = run_cli("data", "inspect", data, "model=tiny-llama", "data.max_length=20", "--examples", "0")
     assert_clean_error(bad, "label audit:", "the EOS token (id 256) is never trained", "(its train split)")
     assert "tokens (train): 23 examples" in bad.stdout  # the summary comes first, then the refusal
+
+def test_data_inspect_reads_your_config_file(tmp_path):
+    "`data inspect my_run.yaml`: the data, max_length and model that the config file names, as train would use them."
+    from conftest import run_cli
+    data = write_jsonl(humaneval_records()[:30], tmp_path/"he.jsonl")
+    mine = tmp_path/"my_run.yaml"
+    mine.write_text(f"model: tiny-llama\ndata:\n  path: {data}\n  max_length: 128\n")
+    ok = run_cli("data", "inspect", mine, "--examples", "1", "--max-tokens", "40")
+    assert ok.returncode == 0, ok.stderr
+    assert "tokenizer: tiny-llama" in ok.stdout and "data: 30 records: train 23, val 3, test 4" in ok.stdout
+    assert "23 cut at max_length=128" in ok.stdout
+    assert "23 cut at max_length=64" in run_cli("data", "inspect", mine, "data.max_length=64", "--examples", "0").stdout  # overrides win
