@@ -43,3 +43,12 @@ def test_batch_runs_every_point_and_resumes(tmp_path):
     proc = run_cli("batch", QUICKSTART, grid, tmp_path/"out")  # finished points are not rerun
     assert proc.returncode == 0
     assert [p.stat().st_mtime_ns for p in sorted((tmp_path/"out"/"points").glob("*/status.json"))] == stamps
+
+def test_quickstart_shows_the_results_of_a_real_run():
+    "The committed quickstart holds the outputs of its default run (SmolLM2 on HumanEval): the run, the losses, the plot, the scores."
+    cells = json.loads(QUICKSTART.read_text(encoding="utf-8"))["cells"]
+    outputs = [o for c in cells if c["cell_type"] == "code" for o in c.get("outputs", [])]
+    text = json.dumps(outputs)
+    assert any("image/png" in o.get("data", {}) for o in outputs), "no loss plot stored"
+    assert "validation loss, before and after training" in text and "| metric (test) | base | final |" in text
+    assert "smollm2-135m-instruct" in text and "loss: first 5 steps" in text and "test perplexity: base" in text
