@@ -97,14 +97,13 @@ def train(args:Optional[list[str]]=typer.Argument(None, help="First, optionally:
 
     Ctrl-C (or SIGTERM) finishes the optimizer step under way, saves a checkpoint and prints the command that continues
     the run; a second Ctrl-C stops at once."""
-    _starting("torch, transformers and peft", "codex_nb.trainer", "transformers.models.auto.modeling_auto", "peft")
-    from codex_nb.trainer import train as run_training
     extra = []
     if unsafe_no_redaction is not None:
         if not unsafe_no_redaction.strip(): raise ConfigError("--unsafe-no-redaction needs a reason", hint="e.g. --unsafe-no-redaction 'synthetic data, no secrets'")
         extra = ["safety.enabled=false", "safety.bypass_reason=" + json.dumps(unsafe_no_redaction)]
-    cfg = _train_config(list(args or []), config_name, resume_from, extra)
-    from codex_nb.trainer import TrainingInterrupted
+    cfg = _train_config(list(args or []), config_name, resume_from, extra)  # a typo is refused before torch is loaded
+    _starting("torch, transformers and peft", "codex_nb.trainer", "transformers.models.auto.modeling_auto", "peft")
+    from codex_nb.trainer import TrainingInterrupted, train as run_training
     try: result = run_training(cfg)
     except TrainingInterrupted as e:  # Ctrl-C or SIGTERM: stopped after a step, with a checkpoint
         from accelerate import PartialState

@@ -334,7 +334,7 @@ def evaluate_run(run_dir, # A run directory made by `train`
     records = _split_records(run_dir, split, cfg, max_samples or e.max_samples)
     filters = SafetyFilters.from_policy(cfg.safety.policy, source="safety.policy") if cfg.safety.enabled and not unsafe_no_redaction else None
     if unsafe_no_redaction is not None: record_eval_bypass(run_dir, unsafe_no_redaction, split)
-    with phase(f"loading {cfg.model.name} and the {checkpoint or 'final'} adapter", progress and reuse is None):
+    with phase(f"loading {cfg.model.name} and the {checkpoint or 'final'} adapter", progress and reuse is None, file=sys.stderr):
         model, tok, _ = load_run_model(run_dir, checkpoint, device, reuse=reuse)
     name = checkpoint or "final"
     result = EvalResult(run_dir, split, loaded=(model, tok, cfg))

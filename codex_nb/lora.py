@@ -12,7 +12,7 @@ from .core import CheckpointError, ConfigError, ModelError, atomic_dir
 
 # %% auto #0
 __all__ = ['DEFAULT_LORA', 'TARGETS', 'target_modules_for', 'lora_config', 'apply_lora', 'save_adapter', 'load_adapter',
-           'merge_adapter', 'init_adapter']
+           'merge_adapter', 'find_adapter', 'init_adapter']
 
 # %% ../nbs/03_lora.ipynb #82b4601d
 DEFAULT_LORA = dict(
@@ -156,9 +156,25 @@ def merge_adapter(model, # A PEFT model
     return merged
 
 # %% ../nbs/03_lora.ipynb #d075cc42
-_SHAPING = ("r", "lora_alpha", "target_modules", "use_rslora", "use_dora")  # settings that give the weights their meaning
+_SHAPING = ("r", "lora_alpha", "target_modules", "use_rslora", "use_dora", "bias", "modules_to_save")  # what the weights mean
 
 def _setting(value): return sorted(value) if isinstance(value, (list, set, tuple)) else value
+
+def _step(p:Path) -> int: return int(p.name.split("_")[-1]) if p.name.split("_")[-1].isdigit() else -1
+
+def find_adapter(path, # An adapter directory, or a run or checkpoint directory with one in `adapter/`
+                 what:str="lora.init_from") -> Path: # The setting `path` came from, named in errors
+    "The adapter directory `path` names. Raises `CheckpointError` (pointing at a checkpoint of an unfinished run)."
+    path = Path(path)
+    found = next((p for p in (path, path/"adapter") if (p/"adapter_config.json").exists()), None)
+    if found is None:
+        steps = sorted((path/"checkpoints").glob("step_*"), key=_step) if path.is_dir() else []
+        raise CheckpointError(f"{what}: {path} holds no adapter (no adapter_config.json in it or in its adapter/)",
+                              hint=f"the run did not finish; start from its last checkpoint: {what}={steps[-1]}" if steps else
+                                   "name a run directory, its adapter/ or a checkpoint such as runs/demo/checkpoints/step_000020")
+    if not (found/"adapter_model.safetensors").exists():
+        raise CheckpointError(f"{what}: {found} has no adapter_model.safetensors", hint="only safetensors adapters are loaded")
+    return found
 
 def init_adapter(model, # A PEFT model made by `apply_lora`, its adapter still untrained
                  path) -> Path: # An adapter directory, or a run or checkpoint directory with one in `adapter/`
@@ -168,13 +184,13 @@ def init_adapter(model, # A PEFT model made by `apply_lora`, its adapter still u
     `ConfigError` when it was trained with other LoRA settings (named, with the values to set)."""
     from peft import set_peft_model_state_dict
     from safetensors.torch import load_file
-    path = Path(path)
-    found = next((p for p in (path, path/"adapter") if (p/"adapter_config.json").exists()), None)
-    if found is None: raise CheckpointError(f"lora.init_from: {path} holds no adapter (no adapter_config.json in it or in its adapter/)",
-                                            hint="name a run directory, its adapter/ or a checkpoint such as runs/demo/checkpoints/step_000020")
-    if not (found/"adapter_model.safetensors").exists():
-        raise CheckpointError(f"lora.init_from: {found} has no adapter_model.safetensors", hint="only safetensors adapters are loaded")
+    found = find_adapter(path)
     saved, now = json.loads((found/"adapter_config.json").read_text()), model.peft_config["default"].to_dict()
+    base, other = type(model.get_base_model()).__name__, f"another model ({saved.get('base_model_name_or_path')})"
+    layers = [n for n, _ in model.get_base_model().named_modules()]
+    if isinstance(saved.get("target_modules"), list) and (absent := [t for t in saved["target_modules"] if not any(_matches(n, t) for n in layers)]):
+        raise CheckpointError(f"lora.init_from: the adapter in {found} was trained on {other}: {base} has no layer named {', '.join(absent)}",
+                              hint="start from an adapter trained on this base model")
     differ = [k for k in _SHAPING if _setting(saved.get(k)) != _setting(now.get(k))]
     if differ:
         raise ConfigError(f"lora.init_from: the adapter in {found} was trained with other LoRA settings: "
@@ -182,9 +198,9 @@ def init_adapter(model, # A PEFT model made by `apply_lora`, its adapter still u
                           hint="set " + " ".join(f"lora.{k}={json.dumps(_setting(saved.get(k)), separators=(',', ':'))}" for k in differ)
                                + " as the adapter was trained, or leave out lora.init_from to start from zero")
     try: result = set_peft_model_state_dict(model, load_file(found/"adapter_model.safetensors"))
-    except RuntimeError as e:  # a size mismatch: another base model
-        raise CheckpointError(f"lora.init_from: the adapter in {found} does not fit {type(model.get_base_model()).__name__}: "
-                              f"{str(e).strip().splitlines()[-1][:200]}", hint="start from an adapter trained on this base model") from None
+    except (RuntimeError, KeyError):  # a size mismatch: another base model of the same architecture
+        raise CheckpointError(f"lora.init_from: the adapter in {found} does not fit {base}: its weights have other shapes (trained on {other})",
+                              hint="start from an adapter trained on this base model") from None
     missing = [k for k in result.missing_keys if "lora_" in k]
     if missing or result.unexpected_keys:
         raise CheckpointError(f"lora.init_from: the adapter in {found} does not fit: {len(missing)} adapter weights missing, "

@@ -14,7 +14,7 @@ from .core import (CheckpointError, CodexError, CodexWarning, ConfigError, DataE
                            phase, seed_everything, sha256_file)
 from .config import RunConfig, check_hardware, config_hash, load_config, resolve_paths, save_config
 from .registry import base_model_record, is_converted, load_model
-from .lora import apply_lora, init_adapter, save_adapter
+from .lora import apply_lora, find_adapter, init_adapter, save_adapter
 from .data import (SPLITS, SplitPaths, available_cores, build_manifest, check_tokenized, collate, load_manifest,
                            humaneval_records, length_grouped_batches,
                            save_manifest, split_jsonl, token_nll, tokenize_jsonl, tokenizer_fingerprint, write_jsonl)
@@ -173,13 +173,16 @@ def _first_record_problem(key:str, path, schema:str) -> str|None:
     return None
 
 def check_sources(cfg:RunConfig) -> list[str]:
-    "What would stop `train` before its first step: a model or data file missing or of the wrong kind, a first record that breaks the schema. One line per problem, naming the key."
+    "What would stop `train` before its first step: a model, data file or `lora.init_from` adapter missing or of the wrong kind, a first record that breaks the schema. One line per problem, naming the key."
     from codex_nb.registry import check_source
     problems = []
     try: check_source(cfg.model.path or cfg.model.name)
     except CodexError as e: problems.append(f"model.{'path' if cfg.model.path else 'name'}={cfg.model.path or cfg.model.name}: {e.message}")
     for key in ("path", "train_path", "val_path", "test_path"):
         if getattr(cfg.data, key): problems.append(_first_record_problem(f"data.{key}", getattr(cfg.data, key), cfg.data.schema_))
+    if cfg.lora.init_from:
+        try: find_adapter(cfg.lora.init_from)
+        except CodexError as e: problems.append(e.message)
     return [p for p in problems if p]
 
 # %% ../nbs/07_trainer.ipynb #2f67e3b2
@@ -549,14 +552,20 @@ def run_record(cfg:RunConfig, # The run's config, data.schema resolved
                 resumed_from=str(resume_dir) if resume_dir else None,
                 resumed=[*previous.get("resumed", []), now] if resume_dir else [],  # when each resume began
                 resume_notes=list(previous.get("resume_notes", [])) if resume_dir else [],  # what a resume could not restore
+                **{k: previous.get(k) if resume_dir else None for k in ("val_loss_start", "lora_init_from")},  # the first attempt's
                 data_schema=dict(schema=cfg.data.schema_, detected=schema_detected),
                 num_processes=num_processes,  # a launcher that quietly started one process shows here
                 dependencies=dependencies or [])
 
 # %% ../nbs/07_trainer.ipynb #a95eaf18
 def _check_new_run_dir(cfg:RunConfig):
-    "Refuse to start a new run over an existing one unless `overwrite=true`."
+    "Refuse to start a new run over an existing one unless `overwrite=true`, or over the adapter it starts from."
     run_dir = cfg.run_dir
+    if cfg.lora.init_from:  # checked before anything is replaced: a typo must not cost the run it names
+        found = find_adapter(cfg.lora.init_from).resolve()
+        if run_dir.exists() and run_dir.resolve() in (found, *found.parents):
+            raise ConfigError(f"lora.init_from={cfg.lora.init_from} is inside {run_dir}, the run directory this run would replace",
+                              hint="give the new run another run_name=... (replacing this one would delete the adapter it starts from)")
     info_path = run_dir/"run.json"
     failed_early = (info_path.exists() and json.loads(info_path.read_text()).get("status") in ("failed", "interrupted")
                     and not checkpoint_dirs(run_dir))
@@ -630,7 +639,7 @@ def _setup_model(cfg:RunConfig, device:str, info:dict, show:bool) -> tuple:
     info["base_model"] = base_model_record(source)  # portable name and weights sha256 (export checks it)
     info["tokenizer"] = tokenizer_record(tok)  # what the run's token ids mean: needed to serve or resume it faithfully
     model = apply_lora(model, **cfg.lora.model_dump(exclude={"target_modules", "init_from"}), target_modules=cfg.lora.target_modules)
-    if cfg.lora.init_from:  # a new run that continues a saved adapter: its weights, a fresh optimizer and schedule
+    if cfg.lora.init_from and not info.get("resumed_from"):  # a new run from a saved adapter (a resume has it in its checkpoint)
         found = init_adapter(model, cfg.lora.init_from)
         info["lora_init_from"] = dict(path=str(found), sha256=sha256_file(found/"adapter_model.safetensors"))
     model.train()

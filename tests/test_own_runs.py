@@ -152,3 +152,8 @@ def test_a_new_run_starts_from_a_saved_adapter(tmp_path):
     assert after["val_loss_start"] != before["val_loss_start"]
     assert_clean_error(run_cli("train", *common, "run_name=other", f"lora.init_from={tmp_path/'first'}", "lora.r=8"),
                        "was trained with other LoRA settings: r was 4, now 8", "hint: set lora.r=4")
+    # checked before anything is replaced: neither the run's own adapter nor a typo costs the run overwrite=true names
+    assert_clean_error(run_cli("train", *common, "run_name=more", "overwrite=true", f"lora.init_from={tmp_path/'more'}"),
+                       f"is inside {tmp_path/'more'}, the run directory this run would replace")
+    assert_clean_error(run_cli("train", *common, "run_name=more", "overwrite=true", f"lora.init_from={tmp_path/'mroe'}"), "holds no adapter")
+    assert (tmp_path/"more"/"adapter"/"adapter_model.safetensors").exists() and (tmp_path/"more"/"checkpoints").exists()
