@@ -305,6 +305,14 @@ def _score(model, tok, records, cfg, metrics, allow_code_execution, batch_size, 
         samples.append(s)
     return samples, scores
 
+@contextlib.contextmanager
+def _without_adapter(model, cfg:RunConfig, device:str|None):
+    "The base model: the adapter switched off; a fresh copy when training changed the base's own biases (lora.bias)."
+    if cfg.lora.bias == "none":
+        with model.disable_adapter(): yield model
+    else:  # PEFT trains those biases in place: switching the adapter off would keep them
+        yield load_model(cfg.model.path or cfg.model.name, device=device or cfg.model.device, dtype=cfg.model.dtype)[0].eval()
+
 def evaluate_run(run_dir, # A run directory made by `train`
                  split:str="test", # train, val or test
                  checkpoint:str|None=None, # `final` (default) or a kept `step_NNNNNN`
@@ -340,8 +348,8 @@ def evaluate_run(run_dir, # A run directory made by `train`
     result = EvalResult(run_dir, split, loaded=(model, tok, cfg))
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
     for label, disable in ([("base", True)] if include_base else []) + [(name, False)]:
-        with (model.disable_adapter() if disable else contextlib.nullcontext()):
-            samples, scores = _score(model, tok, records, cfg, metrics, allow, batch_size or e.batch_size,
+        with _without_adapter(model, cfg, device) if disable else contextlib.nullcontext(model) as scored:
+            samples, scores = _score(scored, tok, records, cfg, metrics, allow, batch_size or e.batch_size,
                                      max_new_tokens or e.max_new_tokens, e.timeout_s, label if progress else None)
         result.samples[label] = _write_samples(run_dir/"eval"/f"{split}-{label}.ndjson", samples, filters, label, split)
         result.rows += [dict(time=stamp, run=cfg.run_name, model=label, split=split, metric=k, value=v, n=len(records))

@@ -16,3 +16,18 @@ def test_eval_scores_reach_mlflow(tmp_path):
     history = client.get_metric_history(info["mlflow_run_id"], "eval/train/final/perplexity")
     assert len(history) == 1 and history[0].step == 6 and history[0].value > 1
     assert [m.step for m in client.get_metric_history(info["mlflow_run_id"], "loss")] == [1, 2, 3, 4, 5, 6]
+
+def test_the_base_model_of_a_run_that_trained_biases_is_the_base_model(tmp_path):
+    "lora.bias=all trains the base layers' own biases in place (GPT-2 has them): evaluate's base column must stay the base model."
+    from codex_nb.config import load_config
+    from codex_nb.evaluation import evaluate_run
+    from codex_nb.trainer import train
+    base = {}
+    for bias in ("none", "all"):
+        cfg = load_config([f"output_dir={tmp_path}", f"run_name={bias}", f"lora.bias={bias}", "model=tiny-gpt2", "training.max_steps=3",
+                           "training.warmup_steps=0", "training.learning_rate=0.05"], config_name="smoke")
+        train(cfg, progress=False)
+        result = evaluate_run(tmp_path/bias, "val", metrics=["loss"])
+        base[bias], final = result.value("base", "loss"), result.value("final", "loss")
+        assert final != base[bias]
+    assert abs(base["all"] - base["none"]) < 1e-6, base  # the same tiny-gpt2, the same val split
