@@ -40,7 +40,8 @@ def _starting(what:str, *modules:str):
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     "A warning of codex-nb's own (a `CodexWarning`, or any raised from its modules) as one `warning:` line on stderr."
-    if issubclass(category, CodexWarning) or Path(filename).parent == Path(__file__).parent: _echo_err(f"warning: {message}")
+    import codex_nb  # its directory, also where this runs from a notebook (no __file__ there)
+    if issubclass(category, CodexWarning) or Path(filename).parent == Path(codex_nb.__file__).parent: _echo_err(f"warning: {message}")
     else: _library_showwarning(message, category, filename, lineno, file, line)
 
 _library_showwarning = warnings.showwarning
@@ -48,7 +49,7 @@ _library_showwarning = warnings.showwarning
 def main(argv:list[str]|None=None):
     "Console entry point: run the app; a `CodexError` prints its message and exits with code 2, never a traceback."
     quiet_libraries()
-    warnings.showwarning = _show_warning
+    saved, warnings.showwarning = warnings.showwarning, _show_warning
     try: app(args=argv, prog_name="codex-nb", standalone_mode=True)
     except CodexError as e:
         _echo_err(f"error: {e}")
@@ -64,6 +65,7 @@ def main(argv:list[str]|None=None):
         if os.environ.get("CODEX_NB_DEBUG"): raise
         _echo_err(f"internal error: {type(e).__name__}: {e}\n  hint: rerun with CODEX_NB_DEBUG=1 for the traceback and report it")
         sys.exit(1)
+    finally: warnings.showwarning = saved  # called from Python (a notebook, a test): the process is left as it was
 
 # %% ../nbs/10_cli.ipynb #cdef4980
 def _train_config(args:list[str], config_name:str, resume_from:str|None, extra:list[str]):
