@@ -32,6 +32,8 @@ def _examples(*lines:str) -> str:
 
 def _echo_err(msg:str): typer.echo(msg, err=True)
 
+_MODEL_LIBRARIES = ("transformers.models.auto.modeling_auto", "peft")  # what loading a model and an adapter imports
+
 def _starting(what:str, *modules:str):
     "Import the libraries a command needs first, said on stderr once it takes a second: no command starts in silence."
     import importlib
@@ -104,7 +106,7 @@ def train(args:Optional[list[str]]=typer.Argument(None, help="First, optionally:
         if not unsafe_no_redaction.strip(): raise ConfigError("--unsafe-no-redaction needs a reason", hint="e.g. --unsafe-no-redaction 'synthetic data, no secrets'")
         extra = ["safety.enabled=false", "safety.bypass_reason=" + json.dumps(unsafe_no_redaction)]
     cfg = _train_config(list(args or []), config_name, resume_from, extra)  # a typo is refused before torch is loaded
-    _starting("torch, transformers and peft", "codex_nb.trainer", "transformers.models.auto.modeling_auto", "peft")
+    _starting("torch, transformers and peft", "codex_nb.trainer", *_MODEL_LIBRARIES)
     from codex_nb.trainer import TrainingInterrupted, train as run_training
     try: result = run_training(cfg)
     except TrainingInterrupted as e:  # Ctrl-C or SIGTERM: stopped after a step, with a checkpoint
@@ -137,7 +139,7 @@ def evaluate(run_dir:Path=typer.Argument(..., help="A run directory made by code
              num_samples:Optional[int]=typer.Option(None, min=1, help="Completions per prompt, the n of pass@k (> 1 samples; default: the run's eval.num_samples)"),
              temperature:Optional[float]=typer.Option(None, help="Sampling temperature; giving it turns sampling on (default: the run's eval.temperature)")):
     "Score a run's adapter and the base model on a split; writes eval/*.ndjson and eval/summary.csv."
-    _starting("torch, transformers and peft", "codex_nb.evaluation", "transformers.models.auto.modeling_auto", "peft")
+    _starting("torch, transformers and peft", "codex_nb.evaluation", *_MODEL_LIBRARIES)
     from codex_nb.core import sha256_file
     from codex_nb.evaluation import adapter_dir, evaluate_run
     from codex_nb.trainer import checkpoint_dirs
@@ -184,7 +186,7 @@ def generate(run_dir:Path=typer.Argument(..., help="A run directory made by code
 
     On a chat run (data.schema messages) PROMPT is a user turn, sent through the run's chat template, and the answer
     alone is printed; on other runs PROMPT is sent as it is and printed with its completion."""
-    _starting("torch, transformers and peft", "codex_nb.evaluation", "transformers.models.auto.modeling_auto", "peft")
+    _starting("torch, transformers and peft", "codex_nb.evaluation", *_MODEL_LIBRARIES)
     from codex_nb.evaluation import generate as gen, load_conversation
     if prompt is not None and not prompt.strip(): raise ConfigError("the prompt is empty", hint="give the text to complete, e.g. 'def fib(n):'")
     turns = load_conversation(messages) if messages is not None else None
@@ -207,7 +209,7 @@ def export(run_dir:Path=typer.Argument(..., help="A run directory made by codex-
            max_new_tokens:int=typer.Option(16, min=1, max=512, help="Greedy tokens compared per prompt"),
            force:bool=typer.Option(False, help="Accept a failed parity gate (recorded in parity.json)")):
     "Export a run as a merged model (hf), a GGUF with an Ollama Modelfile, or a llama.cpp LoRA GGUF, with a parity report."
-    _starting("torch, transformers and peft", "codex_nb.export", "transformers.models.auto.modeling_auto", "peft")
+    _starting("torch, transformers and peft", "codex_nb.export", *_MODEL_LIBRARIES)
     from codex_nb.export import export_run
     result = export_run(run_dir, format, quant, checkpoint, out, split, max_samples, prompt, max_new_tokens, force, log=typer.echo)
     typer.echo(f"{'forced past failed gates' if not result.passed else 'parity gates passed'}; wrote {result.out_dir}: {', '.join(result.files)}")
@@ -219,13 +221,13 @@ def validate(args:Optional[list[str]]=typer.Argument(None, help="Optionally a YA
              config_name:str=typer.Option("config", help="Top-level config in configs/")):
     """Print the resolved config, or every problem in it with its dotted key and a fix (exit 2). Also checks that the
     model and the data exist, are of the right kind, and that the first record fits the schema."""
-    _starting("torch and transformers", "codex_nb.trainer")
     import yaml
     from codex_nb.config import load_config
-    from codex_nb.trainer import check_sources
     args = list(args or [])
     first = args[0] if args and "=" not in args[0] and args[0].endswith((".yaml", ".yml")) else None
-    cfg = load_config(args[1:] if first else args, config_name, config_file=first)
+    cfg = load_config(args[1:] if first else args, config_name, config_file=first)  # a typo is refused before torch is loaded
+    _starting("torch and transformers", "codex_nb.trainer")
+    from codex_nb.trainer import check_sources
     if cfg.safety.enabled:  # the policy (inline or a file) is checked too
         from codex_nb.safety import SafetyFilters
         SafetyFilters.from_policy(cfg.safety.policy, source="safety.policy")
@@ -358,15 +360,15 @@ def data_inspect(file:Optional[str]=typer.Argument(None, help="A JSONL file of r
     """Show how FILE would be trained on: the data summary train prints, a few tokenized examples with the trained
     tokens highlighted (bold green), and the label audit. Exits 2 when the audit would stop the run."""
     import shutil, tempfile
-    _starting("torch and the tokenizer libraries", "codex_nb.trainer", "transformers.models.auto.tokenization_auto")
-    from rich.console import Console
     from codex_nb.config import load_config, quote
-    from codex_nb.registry import load_tokenizer
-    from codex_nb.trainer import inspect_data
     overrides, config_file = list(overrides or []), None
     if file is not None and "=" in file and not Path(file).exists(): file, overrides = None, [file, *overrides]  # an override, not a file
     if file is not None and Path(file).suffix in (".yaml", ".yml"): file, config_file = None, Path(file)  # your config, as for train
     cfg = load_config(overrides + ([f"data.path={quote(file)}"] if file is not None else []), config_file=config_file)
+    _starting("torch and the tokenizer libraries", "codex_nb.trainer", "transformers.models.auto.tokenization_auto")
+    from rich.console import Console
+    from codex_nb.registry import load_tokenizer
+    from codex_nb.trainer import inspect_data
     tok = load_tokenizer(cfg.model.path or cfg.model.name)
     typer.echo(f"tokenizer: {cfg.model.path or cfg.model.name}")
     console = Console(highlight=False, soft_wrap=True)

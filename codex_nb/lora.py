@@ -160,15 +160,14 @@ _SHAPING = ("r", "lora_alpha", "target_modules", "use_rslora", "use_dora", "bias
 
 def _setting(value): return sorted(value) if isinstance(value, (list, set, tuple)) else value
 
-def _step(p:Path) -> int: return int(p.name.split("_")[-1]) if p.name.split("_")[-1].isdigit() else -1
-
 def find_adapter(path, # An adapter directory, or a run or checkpoint directory with one in `adapter/`
                  what:str="lora.init_from") -> Path: # The setting `path` came from, named in errors
     "The adapter directory `path` names. Raises `CheckpointError` (pointing at a checkpoint of an unfinished run)."
     path = Path(path)
     found = next((p for p in (path, path/"adapter") if (p/"adapter_config.json").exists()), None)
     if found is None:
-        steps = sorted((path/"checkpoints").glob("step_*"), key=_step) if path.is_dir() else []
+        from codex_nb.trainer import checkpoint_dirs  # only to word the error: the trainer owns the checkpoint layout
+        steps = checkpoint_dirs(path)
         raise CheckpointError(f"{what}: {path} holds no adapter (no adapter_config.json in it or in its adapter/)",
                               hint=f"the run did not finish; start from its last checkpoint: {what}={steps[-1]}" if steps else
                                    "name a run directory, its adapter/ or a checkpoint such as runs/demo/checkpoints/step_000020")

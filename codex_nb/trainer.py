@@ -875,7 +875,7 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
         n_val = min(len(val_examples), t.eval_max_examples or len(val_examples))
         val_loss_of = lambda: _val_loss(model, accelerator, val_examples, tok.pad_token_id, t.per_device_train_batch_size,
                                         output_layer, t.eval_max_examples)
-        val_loss, val_step, val_loss_start = None, None, previous.get("val_loss_start")
+        val_loss, val_step, val_loss_start = None, None, info["val_loss_start"]  # a resume's: the first attempt's
         zero_start = not (cfg.lora.init_from or cfg.lora.modules_to_save) and cfg.lora.bias == "none"  # step 0 is the base model
         if resume_dir is None and main and n_val and not zero_start:  # a saved adapter to continue: scored before it changes
             val_loss_start = _val_loss_at_start(model, accelerator, val_loss_of, n_val, False, show, log)
