@@ -58,7 +58,7 @@ def target_modules_for(model, # A `transformers` model
     attention, mlp = TARGETS[model_type]
     return attention + (mlp if include_mlp else [])
 
-# %% ../nbs/03_lora.ipynb #2e045ae4
+# %% ../nbs/03_lora.ipynb #ec139363
 def _lora_fields() -> set[str]:
     import dataclasses
     from peft import LoraConfig
@@ -105,6 +105,7 @@ def lora_config(model, # The `transformers` model the adapter is for
         settings.setdefault("fan_in_fan_out", True)  # Conv1D stores weight as (in, out)
     return LoraConfig(**settings)
 
+# %% ../nbs/03_lora.ipynb #166d9f01
 def apply_lora(model, # A `transformers` causal LM
                **overrides): # Any `peft.LoraConfig` field, plus `include_mlp` for `target_modules="auto"`
     "Wrap `model` in a PEFT LoRA model: only the adapter's weights are trainable. Keeps `model`'s train/eval mode."
@@ -112,13 +113,14 @@ def apply_lora(model, # A `transformers` causal LM
     was_training = model.training
     return get_peft_model(model, lora_config(model, **overrides)).train(was_training)
 
-# %% ../nbs/03_lora.ipynb #6d6c2b94
+# %% ../nbs/03_lora.ipynb #ba81d307
 def save_adapter(model, # A PEFT model
                  path): # Directory to write; replaced atomically
     "Save `model`'s adapter in PEFT format (safetensors) to `path`."
     with atomic_dir(path) as tmp: model.save_pretrained(tmp, safe_serialization=True)
     return Path(path)
 
+# %% ../nbs/03_lora.ipynb #bdfec546
 def load_adapter(base_model, # The base `transformers` model the adapter was trained on, or a PEFT model of it
                  path, # Directory holding adapter_config.json and adapter_model.safetensors
                  is_trainable:bool=False,
@@ -145,6 +147,7 @@ def load_adapter(base_model, # The base `transformers` model the adapter was tra
         raise CheckpointError(f"the adapter in {path} does not fit {type(base_model).__name__}: {str(e).strip().splitlines()[0][:200]}",
                               hint="load it onto the base model it was trained on (see base_model_name_or_path in its adapter_config.json)") from None
 
+# %% ../nbs/03_lora.ipynb #68080a9d
 def merge_adapter(model, # A PEFT model
                   path, # Output directory for the merged model
                   tokenizer=None): # Saved beside the weights when given
@@ -155,11 +158,12 @@ def merge_adapter(model, # A PEFT model
         if tokenizer is not None: tokenizer.save_pretrained(tmp)
     return merged
 
-# %% ../nbs/03_lora.ipynb #d075cc42
+# %% ../nbs/03_lora.ipynb #c681aa0f
 _SHAPING = ("r", "lora_alpha", "target_modules", "use_rslora", "use_dora", "bias", "modules_to_save")  # what the weights mean
 
 def _setting(value): return sorted(value) if isinstance(value, (list, set, tuple)) else value
 
+# %% ../nbs/03_lora.ipynb #15267e4e
 def find_adapter(path, # An adapter directory, or a run or checkpoint directory with one in `adapter/`
                  what:str="lora.init_from") -> Path: # The setting `path` came from, named in errors
     "The adapter directory `path` names. Raises `CheckpointError` (pointing at a checkpoint of an unfinished run)."
@@ -175,6 +179,7 @@ def find_adapter(path, # An adapter directory, or a run or checkpoint directory 
         raise CheckpointError(f"{what}: {found} has no adapter_model.safetensors", hint="only safetensors adapters are loaded")
     return found
 
+# %% ../nbs/03_lora.ipynb #b07df8b7
 def init_adapter(model, # A PEFT model made by `apply_lora`, its adapter still untrained
                  path) -> Path: # An adapter directory, or a run or checkpoint directory with one in `adapter/`
     """Copy the adapter saved in `path` into `model`'s adapter (trainable, as before); returns the directory read.

@@ -561,7 +561,7 @@ def _from_view(position:int, segments:list[tuple[int, int, int]], is_end:bool) -
     view_start, start, _ = segments[max(i, 0)]
     return start + position - view_start
 
-# %% ../nbs/05_safety.ipynb #b1162c7c
+# %% ../nbs/05_safety.ipynb #3dbc4f42
 @patch
 def _render(self:SafetyFilters, text:str, findings:list[Finding]) -> tuple[str, list[tuple[int, int, int, int]]]:
     "`text` with each finding replaced by its token, and each token's (rendered start, end, original start, end)."
@@ -627,6 +627,7 @@ def scan(self:SafetyFilters, text:str # Text to scan
              for f in self._scan_passes(view)]
     return _resolve(findings + extra, [t.span() for t in self.token_regex.finditer(text)], self._rank)
 
+# %% ../nbs/05_safety.ipynb #e67347e8
 @patch
 def redact(self:SafetyFilters, text:str # Text to redact
           ) -> tuple[str, list[Finding]]:
@@ -634,7 +635,7 @@ def redact(self:SafetyFilters, text:str # Text to redact
     findings = self.scan(text)
     return (self._render(text, findings)[0] if findings else text), findings
 
-# %% ../nbs/05_safety.ipynb #c47745c2
+# %% ../nbs/05_safety.ipynb #57540f92
 def _redact_value(filters:SafetyFilters, obj, counts:dict[str, int], found:list|None=None, field:str=""):
     "Redact the strings in `obj` at any depth, adding findings per kind to `counts` and `(field, kind)` to `found`."
     if isinstance(obj, str):
@@ -657,6 +658,7 @@ def redact_record(self:SafetyFilters, record:dict # A JSON-like record, e.g. one
     counts = {}
     return _redact_value(self, record, counts), counts
 
+# %% ../nbs/05_safety.ipynb #b441375f
 @patch
 def redact_obj(self:SafetyFilters, obj # Any JSON-like value: str, number, None, list, tuple or dict
               ):
@@ -680,7 +682,7 @@ def apply_record(self:SafetyFilters, record:dict, # A JSON-like record, e.g. one
     if any(actions[kind] == "drop" for _, kind in found): return None, counts
     return redacted, counts
 
-# %% ../nbs/05_safety.ipynb #6daebf25
+# %% ../nbs/05_safety.ipynb #a6776ebc
 class RecordRedactor:
     """A `data.split_jsonl` transform: `apply_record` of a policy on each record, counting findings per kind in `findings`.
 
@@ -698,6 +700,7 @@ class RecordRedactor:
     def __getstate__(self): return dict(policy=self.filters.policy, where=self.where, findings={})
     def __setstate__(self, state): self.__init__(SafetyFilters(state["policy"]), state["where"])
 
+# %% ../nbs/05_safety.ipynb #b4a06481
 @patch
 def record_transform(self:SafetyFilters, where:str # The data file, for error messages (`fail` actions)
                     ) -> tuple[RecordRedactor, dict[str, int]]:
@@ -705,6 +708,7 @@ def record_transform(self:SafetyFilters, where:str # The data file, for error me
     redactor = RecordRedactor(self, where)
     return redactor, redactor.findings
 
+# %% ../nbs/05_safety.ipynb #23d2ff74
 @patch
 def redact_jsonl(self:SafetyFilters, path # A JSONL file of objects, e.g. a rejects file; rewritten atomically
                 ) -> dict[str, int]:
@@ -715,6 +719,7 @@ def redact_jsonl(self:SafetyFilters, path # A JSONL file of objects, e.g. a reje
     atomic_write_text(path, "".join(l + "\n" for l in lines))
     return counts
 
+# %% ../nbs/05_safety.ipynb #90979ffa
 def bypass_info(reason:str # Why redaction is off, as the user gave it
                ) -> dict:
     "Who turned redaction off, when (UTC) and why: what run.json and manifests record."
