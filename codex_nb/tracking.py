@@ -110,23 +110,25 @@ def _write(self:NDJSONTracker, record:dict):
     if self.max_bytes and self._size and self._size + len(data) > self.max_bytes: self._rotate()
     self._append(data)
 
-# %% ../nbs/06_tracking.ipynb #f3c387dc
+# %% ../nbs/06_tracking.ipynb #728534b9
 @patch
 def store_init_configuration(self:NDJSONTracker, values:dict):
     "Record the run's configuration (nested, as given) as an `event: config` line."
     self._write({"event": "config", "time": round(time.time(), 3), "run_id": self.run_name, "config": values})
 
+# %% ../nbs/06_tracking.ipynb #4336e429
 @patch
 def log(self:NDJSONTracker, values:dict, step:int|None=None, **kwargs):
     "Append one record: `step`, wall-clock `time`, `run_id` and `values`."
     self._write({"step": step, "time": round(time.time(), 3), "run_id": self.run_name, **values})
 
+# %% ../nbs/06_tracking.ipynb #b39b0c54
 @patch
 def finish(self:NDJSONTracker):
     "Close the file (a later `log` reopens it)."
     if self._file is not None: self._file.close(); self._file = None
 
-# %% ../nbs/06_tracking.ipynb #2b843b36
+# %% ../nbs/06_tracking.ipynb #d84cc56c
 def metric_files(run_dir) -> list[Path]:
     "The run's metrics files, oldest first: `metrics.N.ndjson` from the highest N down, then `metrics.ndjson`."
     run_dir = Path(run_dir)
@@ -135,6 +137,7 @@ def metric_files(run_dir) -> list[Path]:
     current = run_dir/"metrics.ndjson"
     return parts + ([current] if current.exists() else [])
 
+# %% ../nbs/06_tracking.ipynb #0833943e
 def read_metrics(run_dir, # A run directory
                  key:str|None=None) -> list[dict]: # Keep only records holding this key (e.g. "loss")
     """The metric records of a run, in order. Raises `CheckpointError` if the run has none.
@@ -155,7 +158,7 @@ def read_metrics(run_dir, # A run directory
             out.append(record)
     return [r for r in out if key is None or key in r]
 
-# %% ../nbs/06_tracking.ipynb #a2ab1803
+# %% ../nbs/06_tracking.ipynb #0444fd78
 def smooth(values:list[float], # A noisy series, e.g. the loss of each optimizer step
            weight:float=0.9) -> list[float]: # How much of the past each point keeps (0: no smoothing)
     """An exponential moving average of `values`, bias-corrected so it starts at the first value (TensorBoard's
@@ -166,6 +169,7 @@ def smooth(values:list[float], # A noisy series, e.g. the loss of each optimizer
         out.append(average / (1 - weight ** t))
     return out
 
+# %% ../nbs/06_tracking.ipynb #f42b1238
 def plot_loss(run_dir, # A run directory with metrics.ndjson
               out:str|Path|None=None): # Image path; default `<run_dir>/loss.png`
     "Plot training loss (each step, and smoothed) and validation loss (from step 0) against step; returns the image path."
@@ -205,7 +209,7 @@ OPTIONAL_DEPENDENCIES = (
     OptionalDependency("tensorboard", "tensorboard", "the TensorBoard tracker (tracking.backends=[tensorboard])"),
     OptionalDependency("wandb", "wandb", "the W&B tracker (tracking.backends=[wandb])"))
 
-# %% ../nbs/06_tracking.ipynb #9369251f
+# %% ../nbs/06_tracking.ipynb #a4556a09
 def is_installed(module:str) -> bool:
     "Whether top-level `module` can be imported, checked without importing it."
     if module in sys.modules and sys.modules[module] is None: return False  # `import` would raise
@@ -213,6 +217,7 @@ def is_installed(module:str) -> bool:
     except ValueError: return module in sys.modules  # imported, but without a spec (a stand-in module)
     except ImportError: return False
 
+# %% ../nbs/06_tracking.ipynb #925f52a9
 def dependency_version(dependency:OptionalDependency) -> str|None:
     "The installed version of `dependency` (its package or an alias), or None."
     for dist in (dependency.package, *dependency.aliases):
@@ -220,7 +225,7 @@ def dependency_version(dependency:OptionalDependency) -> str|None:
         except PackageNotFoundError: pass
     return None
 
-# %% ../nbs/06_tracking.ipynb #f80d54e7
+# %% ../nbs/06_tracking.ipynb #6e942e26
 class MissingDependencyWarning(UserWarning):
     "An optional package is missing, so a feature is off; `dependency`, `feature` and `install` say which and how to fix it."
     def __init__(self, dependency:OptionalDependency):
@@ -228,6 +233,7 @@ class MissingDependencyWarning(UserWarning):
         super().__init__(f"{dependency.name} is not installed, so {dependency.feature} is off; "
                          f"install it with: {dependency.install}")
 
+# %% ../nbs/06_tracking.ipynb #626eb98c
 def _gpu_present() -> bool:
     import torch
     return torch.cuda.is_available()
@@ -337,13 +343,14 @@ class MLflowRunTracker(RedactingTracker, MLflowTracker):
         import mlflow
         mlflow.end_run(status=status)
 
-# %% ../nbs/06_tracking.ipynb #dc4f67a3
+# %% ../nbs/06_tracking.ipynb #657ee59c
 class TensorBoardRunTracker(RedactingTracker, TensorBoardTracker):
     "Accelerate's TensorBoard tracker, redacted, writing to `<run_dir>/tensorboard/<run_name>/`."
     def __init__(self, run_name:str, run_dir, redact:Callable|None=None):
         super().__init__(run_name, Path(run_dir)/"tensorboard")
         self.redact = redact
 
+# %% ../nbs/06_tracking.ipynb #b735b346
 class WandBRunTracker(RedactingTracker, WandBTracker):
     "Accelerate's W&B tracker, redacted, offline into `<run_dir>/wandb/` unless `WANDB_MODE` says otherwise."
     def __init__(self, run_name:str, run_dir, project:str="codex-nb", redact:Callable|None=None):
@@ -424,7 +431,7 @@ class Telemetry:
         "What this sampler reads: `psutil`, `pynvml`."
         return [name for name, on in (("psutil", self._process), ("pynvml", self._gpu)) if on is not None]
 
-# %% ../nbs/06_tracking.ipynb #b24f3f54
+# %% ../nbs/06_tracking.ipynb #7da0b0db
 @patch
 def sample(self:Telemetry) -> dict:
     "The current figures (see above); keys whose source is unavailable are absent."
@@ -441,11 +448,13 @@ def sample(self:Telemetry) -> dict:
         except self._nvml.NVMLError: pass
     return out
 
+# %% ../nbs/06_tracking.ipynb #11d65471
 @patch
 def __call__(self:Telemetry, step:int) -> dict:
     "`sample()` when `step` is a multiple of `every`, else `{}`."
     return self.sample() if self.every and step % self.every == 0 else {}
 
+# %% ../nbs/06_tracking.ipynb #cb289c17
 @patch
 def close(self:Telemetry):
     "Release NVML."
