@@ -20,7 +20,7 @@ __all__ = ['EVAL_METRICS', 'SCHEMA_VERSION', 'FOREIGN_KEYS', 'MIGRATIONS', 'Mode
            'upgrade', 'validate', 'config_dir', 'compose', 'load_config', 'quote', 'read_yaml', 'apply_overrides',
            'load_run_config', 'save_config', 'load_config_file', 'config_hash', 'resolve_paths', 'check_hardware']
 
-# %% ../nbs/01_config.ipynb #5d8b156c
+# %% ../nbs/01_config.ipynb #266016bd
 class _Part(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
 
@@ -31,6 +31,7 @@ class ModelConfig(_Part):
     dtype: Literal["auto", "float32", "fp32", "bfloat16", "bf16", "float16", "fp16"] = "auto"  # auto: bf16 on capable GPUs, else fp32
     device: str = Field("auto", pattern=r"^(auto|cpu|mps|cuda(:[0-9]+)?)$")  # auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps
 
+# %% ../nbs/01_config.ipynb #50b33288
 class DataConfig(_Part):
     "Where the records come from and how they are split and tokenized."
     dataset: str|None = "humaneval"  # A shipped dataset name; ignored when `path` is set
@@ -66,6 +67,7 @@ class DataConfig(_Part):
         "The local file the records come from (schema detection, checks): `path`, else `train_path`; None: a shipped dataset."
         return self.path or self.train_path
 
+# %% ../nbs/01_config.ipynb #349d51fd
 class LoraSettings(_Part):
     "LoRA hyper-parameters, passed to `peft.LoraConfig` (see `codex_nb.lora.DEFAULT_LORA`)."
     r: int = Field(8, gt=0)  # Rank of the update matrices
@@ -80,6 +82,7 @@ class LoraSettings(_Part):
     modules_to_save: list[str]|None = None  # Extra modules trained in full and saved with the adapter
     init_from: str|None = None  # Start from a saved adapter (a run, checkpoint or adapter/ directory) instead of zero; same r, alpha, targets
 
+# %% ../nbs/01_config.ipynb #81efe970
 class TrainingConfig(_Part):
     "The optimisation: AdamW with warmup and a schedule, gradient accumulation, checkpoints."
     seed: int = 0  # Seeds model init, LoRA init, dropout and data order
@@ -111,6 +114,7 @@ class TrainingConfig(_Part):
             raise ValueError("keep_best=true needs save_every (only saved checkpoints can be kept)")
         return self
 
+# %% ../nbs/01_config.ipynb #87110e15
 EVAL_METRICS = ["loss", "perplexity", "exact_match", "f1", "rouge_l", "bleu", "chrf", "pass@1"]
 
 def check_metric_name(name:str) -> str:
@@ -120,6 +124,7 @@ def check_metric_name(name:str) -> str:
     close = difflib.get_close_matches(name, EVAL_METRICS, n=1)
     raise ValueError(f"unknown metric {name!r}" + (f" (did you mean {close[0]}?)" if close else "") + f"; known: {', '.join(EVAL_METRICS)}, pass@K")
 
+# %% ../nbs/01_config.ipynb #8609fea9
 class EvalConfig(_Part):
     "What `codex-nb evaluate` measures."
     splits: list[str] = ["test"]  # Splits to evaluate: train, val, test
@@ -147,6 +152,7 @@ class EvalConfig(_Part):
             raise ValueError(f"num_samples={self.num_samples} with greedy decoding gives identical completions; set do_sample=true")
         return self
 
+# %% ../nbs/01_config.ipynb #3c514eed
 class SafetyConfig(_Part):
     "Redaction of secrets and PII before anything is written."
     enabled: bool = True  # Turning it off requires bypass_reason, which is recorded in run.json
@@ -159,6 +165,7 @@ class SafetyConfig(_Part):
             raise ValueError("safety.enabled=false needs safety.bypass_reason='why' (it is recorded in run.json)")
         return self
 
+# %% ../nbs/01_config.ipynb #c6ffd7c5
 class TrackingConfig(_Part):
     "Where metrics go."
     backends: list[Literal["ndjson", "tensorboard", "mlflow", "wandb"]] = ["ndjson"]  # Accelerate trackers (ndjson is always on)
@@ -198,7 +205,7 @@ class RunConfig(_Part):
 
     def to_dict(self) -> dict: return self.model_dump(mode="json", by_alias=True)
 
-# %% ../nbs/01_config.ipynb #a4fe3344
+# %% ../nbs/01_config.ipynb #e325efa2
 def _schema_keys(model=RunConfig, prefix="") -> list[str]:
     "Every dotted key of `model`'s schema, aliases used."
     keys = []
@@ -235,6 +242,7 @@ def _problem(err:dict) -> str:
     msg = err["msg"].removeprefix("Value error, ")
     return f"{key or '(top level)'}: {msg} (got {value!r})" if not isinstance(value, dict) else f"{key or '(top level)'}: {msg}"
 
+# %% ../nbs/01_config.ipynb #0c9aadf5
 @dataclass(frozen=True)
 class Rename:
     "A key renamed, moved or removed from one schema version to the next."
@@ -256,6 +264,7 @@ def _put(d:dict, dotted:str, value):
     for p in parents: d = d.setdefault(p, {})
     d[leaf] = value
 
+# %% ../nbs/01_config.ipynb #f7cc304d
 def upgrade(data:dict, # A config as plain data; not modified
             source:str="config", # Named in notes and errors
             migrations:dict[int, list[Rename]]|None=None, # Default: MIGRATIONS
@@ -281,6 +290,7 @@ def upgrade(data:dict, # A config as plain data; not modified
     if version != target: data["schema_version"] = target
     return data, notes
 
+# %% ../nbs/01_config.ipynb #4d10bb35
 def validate(data:dict, # The configuration as plain Python data (e.g. parsed YAML)
              source:str="config"): # Where `data` came from, named in error messages
     "Validate `data` into a `RunConfig`, upgrading an older `schema_version` first. Raises `ConfigError` listing every problem."
@@ -293,7 +303,7 @@ def validate(data:dict, # The configuration as plain Python data (e.g. parsed YA
         raise ConfigError(f"{source}: {len(problems)} problem(s)\n" + "\n".join(f"  - {p}" for p in problems),
                           hint="fix the keys above (codex-nb validate shows the resolved config)") from None
 
-# %% ../nbs/01_config.ipynb #b0113073
+# %% ../nbs/01_config.ipynb #b6ac31ac
 def config_dir() -> Path:
     "The Hydra config tree: `$CODEX_NB_CONFIG_DIR`, else `configs/` in the source checkout, else `./configs`."
     here = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
@@ -304,6 +314,7 @@ def config_dir() -> Path:
     raise ConfigError(f"no Hydra config tree (configs/config.yaml) found; looked in {looked}",
                       hint="run from the codex-nb checkout or set CODEX_NB_CONFIG_DIR to a directory holding config.yaml")
 
+# %% ../nbs/01_config.ipynb #9e3ca106
 def _hydra_error(e:Exception, overrides:list[str]) -> ConfigError:
     msg = str(e).splitlines()[0]
     key = next((o.split("=")[0].lstrip("+~") for o in overrides if o.split("=")[0].lstrip("+~") in str(e)), None)
@@ -343,6 +354,7 @@ def compose(overrides:list[str]=(), # Hydra overrides: `group=option`, `key.sub=
         return OmegaConf.to_container(composed, resolve=True)
     except (HydraException, OmegaConfBaseException, ValueError) as e: raise _hydra_error(e, overrides) from None
 
+# %% ../nbs/01_config.ipynb #575e28d9
 def load_config(overrides:list[str]=(), # Hydra overrides, e.g. `["training=smoke", "lora.r=16"]`
                 config_name:str="config", # Top-level config file in the tree
                 config_path:str|Path|None=None, # The tree; defaults to `config_dir()`
@@ -369,7 +381,7 @@ def quote(value) -> str:
     text = re.sub(r"(\\+)(?='|$)", lambda m: m.group(1) * 2, str(value))  # a run of backslashes before ' or the end
     return "'" + text.replace("'", "\\'") + "'"
 
-# %% ../nbs/01_config.ipynb #fe20f22f
+# %% ../nbs/01_config.ipynb #adf0939f
 def _is_group_choice(override:str, root:Path) -> bool:
     key, eq, _ = override.partition("=")
     return bool(eq) and not key.startswith(("+", "~")) and (root/key).is_dir()
@@ -379,6 +391,7 @@ def _deep_merge(base:dict, update:dict) -> dict:
     for k, v in update.items(): out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
     return out
 
+# %% ../nbs/01_config.ipynb #12090419
 def read_yaml(path) -> dict:
     "A YAML mapping from `path`. Raises `ConfigError` naming the file, and the line and column of a syntax error."
     path = Path(path)
@@ -394,6 +407,7 @@ def read_yaml(path) -> dict:
                                                      hint="write it as key: value lines, e.g. training: {max_steps: 20}")
     return data
 
+# %% ../nbs/01_config.ipynb #4cffa7c8
 def apply_overrides(data:dict, # A complete config as plain data (no defaults list)
                     overrides:list[str]) -> dict: # Hydra value overrides, e.g. `training.max_steps=20`
     "`data` with Hydra `overrides` applied (the full override grammar: quoting, lists, `++key=value`)."
@@ -403,6 +417,7 @@ def apply_overrides(data:dict, # A complete config as plain data (no defaults li
         (Path(tmp)/"config.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
         return compose(overrides, "config", tmp)
 
+# %% ../nbs/01_config.ipynb #f30b2254
 def load_run_config(run_dir, # A run directory: its config.yaml is the run's resolved config
                     overrides:list[str]=()) -> RunConfig: # Hydra value overrides applied on top
     "A run's own config, with `overrides`, placed where the run directory is now (so a moved run still resumes)."
@@ -413,15 +428,17 @@ def load_run_config(run_dir, # A run directory: its config.yaml is the run's res
     data.update(output_dir=str(run_dir.resolve().parent), run_name=run_dir.resolve().name)
     return validate(apply_overrides(data, list(overrides)), source=str(run_dir/"config.yaml") + (f" + {len(overrides)} override(s)" if overrides else ""))
 
-# %% ../nbs/01_config.ipynb #4a603110
+# %% ../nbs/01_config.ipynb #6f33c31e
 def save_config(cfg:RunConfig, path) -> Path:
     "Write `cfg` as YAML to `path` (atomically)."
     return atomic_write_text(path, yaml.safe_dump(cfg.to_dict(), sort_keys=False))
 
+# %% ../nbs/01_config.ipynb #a220fee7
 def load_config_file(path) -> RunConfig:
     "Read and validate a complete YAML config file (a run's `config.yaml`). Raises `ConfigError` naming the file."
     return validate(read_yaml(path), source=str(path))
 
+# %% ../nbs/01_config.ipynb #21aec9fc
 def config_hash(cfg:RunConfig) -> str:
     "sha256 of the config's canonical JSON (sorted keys): equal configs, equal hashes."
     return hashlib.sha256(json.dumps(cfg.to_dict(), sort_keys=True).encode()).hexdigest()

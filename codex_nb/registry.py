@@ -118,7 +118,7 @@ def locate(spec:ModelSpec) -> Path|None:
         raise ModelError(f"{path} has config.json but no weights (*.safetensors)", hint="copy the weight files into it")
     return path
 
-# %% ../nbs/02_registry.ipynb #ea0c155b
+# %% ../nbs/02_registry.ipynb #d0f9df1b
 def check_safetensors(path:Path):
     "Raise `ModelError` naming `path` if it is not a complete safetensors file (header read only, no tensors loaded)."
     size = path.stat().st_size
@@ -137,6 +137,7 @@ def check_safetensors(path:Path):
     if size < expected: raise ModelError(f"{path} is truncated: {size:,} bytes, but its header describes {expected:,}", hint=redo)
     if size > expected: raise ModelError(f"{path} has {size - expected:,} bytes beyond the tensors its header describes", hint=redo)
 
+# %% ../nbs/02_registry.ipynb #6b7e847b
 def check_weights(path:Path # A model directory
                  ) -> list[Path]:
     "The directory's safetensors files, each checked by `check_safetensors`; a sharded index must name existing shards."
@@ -192,7 +193,7 @@ def check_causal_lm(config:dict, # The parsed config.json
     if model_type in MODEL_FOR_MASKED_LM_MAPPING_NAMES and not config.get("is_decoder"):
         raise ModelError(f"{where}: {model_type!r} is an encoder (masked LM), not a causal LM", hint=not_causal)
 
-# %% ../nbs/02_registry.ipynb #3e279405
+# %% ../nbs/02_registry.ipynb #4489d112
 _GGUF_ALIASES = {"qwen2moe": "qwen2_moe", "qwen3moe": "qwen3_moe", "gpt-oss": "gpt_oss", "minimax-m2": "minimax_m2"}
 _GGUF_NOT_CAUSAL = {"t5", "t5encoder", "umt5"}
 _GGUF_SCALAR_BYTES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}  # value type -> size; 8 string, 9 array
@@ -235,6 +236,7 @@ def gguf_architecture(path:Path) -> str:
                              hint="the file is truncated or corrupt: copy or download it again") from None
     raise ModelError(f"{path} has no general.architecture entry", hint="convert the model to GGUF again with llama.cpp")
 
+# %% ../nbs/02_registry.ipynb #b3cbed17
 def check_gguf(path:Path) -> str:
     "The architecture of the GGUF file at `path`; raises `ModelError` if transformers cannot load it as a causal LM."
     from transformers import __version__ as transformers_version
@@ -275,7 +277,7 @@ def byte_tokenizer():
     fast.chat_template = CHATML_TEMPLATE
     return fast
 
-# %% ../nbs/02_registry.ipynb #e68d47d1
+# %% ../nbs/02_registry.ipynb #597cdfaa
 _COMPLETE = "codex_nb_source.json"
 
 def converted_dir(spec:ModelSpec, gguf_path:Path, sha256:str) -> Path:
@@ -283,6 +285,7 @@ def converted_dir(spec:ModelSpec, gguf_path:Path, sha256:str) -> Path:
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in spec.name)[-60:]
     return cache_dir()/"models"/f"{safe}-{sha256[:16]}"
 
+# %% ../nbs/02_registry.ipynb #bc794b63
 def _usable(out:Path) -> bool:
     "Whether `out` is a complete converted copy."
     if not (out/_COMPLETE).exists(): return False
@@ -327,7 +330,7 @@ def _convert_gguf(spec:ModelSpec, gguf_path:Path, sha256:str|None=None) -> Path:
             (tmp/_COMPLETE).write_text(json.dumps({"gguf": str(gguf_path), "sha256": sha256}))
     return out
 
-# %% ../nbs/02_registry.ipynb #cf8eba69
+# %% ../nbs/02_registry.ipynb #009f709e
 def prepare_tokenizer(tok):
     "Give `tok` a pad token (its EOS token when missing) and right-side padding for training; returns `tok`."
     if tok.pad_token is None:
@@ -336,6 +339,7 @@ def prepare_tokenizer(tok):
     tok.padding_side = "right"
     return tok
 
+# %% ../nbs/02_registry.ipynb #4da08332
 def _random_model(spec:ModelSpec, dtype):
     from transformers import AutoConfig, AutoModelForCausalLM
     import torch
@@ -363,12 +367,14 @@ def _check_dir(spec:ModelSpec, path:Path):
 # or a GGUF path has none, so it warns and assumes it was not, which is right: codex-nb never resizes embeddings
 warnings.filterwarnings("ignore", message="Could not find a config file in", category=UserWarning)
 
+# %% ../nbs/02_registry.ipynb #740e1740
 def base_model_name(spec:ModelSpec|str) -> str:
     "The portable name of `spec`'s weights: its registry name, else the absolute path of its directory or GGUF file."
     spec = get_spec(spec) if isinstance(spec, str) else spec
     if spec.name in REGISTRY or spec.path is None: return spec.name
     return str(Path(spec.path).expanduser().resolve())
 
+# %% ../nbs/02_registry.ipynb #ad4d3138
 def load_model(spec:ModelSpec|str="smollm2-135m-instruct", # A `ModelSpec`, or a name for `get_spec`
                device:str|None=None, # Device for the model (`codex_nb.core.resolve_device`); None: the spec's
                dtype:str|None=None): # Weight dtype (`codex_nb.core.resolve_dtype`); None: the spec's
@@ -399,7 +405,7 @@ def load_model(spec:ModelSpec|str="smollm2-135m-instruct", # A `ModelSpec`, or a
     model.to(device).eval()
     return model, prepare_tokenizer(tok)
 
-# %% ../nbs/02_registry.ipynb #bdc4a899
+# %% ../nbs/02_registry.ipynb #39694bee
 def load_tokenizer(spec:ModelSpec|str="smollm2-135m-instruct" # A `ModelSpec`, or a name for `get_spec`
                   ):
     "The tokenizer `load_model` would return, without loading the weights. Raises `ModelError` as `load_model` does."
@@ -421,6 +427,7 @@ def load_tokenizer(spec:ModelSpec|str="smollm2-135m-instruct" # A `ModelSpec`, o
                                  hint="check that the directory holds the tokenizer files (tokenizer.json or tokenizer.model)") from None
     return prepare_tokenizer(tok)
 
+# %% ../nbs/02_registry.ipynb #dfe4fd27
 def is_converted(spec:ModelSpec|str) -> bool:
     "False when loading `spec` will first dequantize a GGUF file into the cache (a one-time wait worth announcing)."
     try:
@@ -430,6 +437,7 @@ def is_converted(spec:ModelSpec|str) -> bool:
         return _usable(converted_dir(spec, path, spec.sha256 or sha256_file(path)))
     except Exception: return True  # whatever is wrong, load_model will say it
 
+# %% ../nbs/02_registry.ipynb #604c55ce
 def check_source(spec:ModelSpec|str) -> Path|None:
     "Check that `spec`'s files exist and are of the right kind, without loading weights; returns where they are. Raises `ModelError`."
     spec = get_spec(spec) if isinstance(spec, str) else spec
