@@ -434,7 +434,7 @@ def is_converted(spec:ModelSpec|str) -> bool:
         spec = get_spec(spec) if isinstance(spec, str) else spec
         if spec.source not in ("package", "gguf"): return True
         path = locate(spec)
-        return _usable(converted_dir(spec, path, spec.sha256 or sha256_file(path)))
+        return _usable(converted_dir(spec, path, spec.checksum or sha256_file(path)))
     except Exception: return True  # whatever is wrong, load_model will say it
 
 # %% ../nbs/02_registry.ipynb #604c55ce
