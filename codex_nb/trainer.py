@@ -36,11 +36,13 @@ def _source_path(cfg:RunConfig, data_dir:Path) -> Path:
     if cfg.data.dataset == "humaneval": return write_jsonl(humaneval_records(), data_dir/"humaneval.jsonl")
     raise ConfigError(f"data.dataset={cfg.data.dataset!r} is not a shipped dataset", hint="use data.dataset=humaneval or set data.path to a JSONL file")
 
+# %% ../nbs/07_trainer.ipynb #e20370b4
 def split_key_for(cfg:RunConfig) -> str|None:
     "The record field that decides the split: `data.split_key`, where `auto` means HumanEval's task_id, else the whole record."
     if cfg.data.split_key != "auto": return cfg.data.split_key
     return "task_id" if cfg.data.source is None and cfg.data.dataset == "humaneval" else None
 
+# %% ../nbs/07_trainer.ipynb #0818854c
 def resolve_schema(cfg:RunConfig, say=None) -> RunConfig: # `say(line)` is told what was detected
     "`cfg` with `data.schema: auto` replaced by the schema of the data's first valid record; other configs as they are."
     from codex_nb.data import detect_schema
@@ -51,6 +53,7 @@ def resolve_schema(cfg:RunConfig, say=None) -> RunConfig: # `say(line)` is told 
     elif say: say(f"data.schema: auto -> {schema} (from " + (f"the first valid record of {source})" if source else "HumanEval)"))
     return cfg.model_copy(update=dict(data=cfg.data.model_copy(update=dict(schema_=schema))))
 
+# %% ../nbs/07_trainer.ipynb #c1e4c40d
 PREPARED_FORMAT = 1  # bump when what prepare_data writes changes for the same inputs
 
 def _prepared_key(cfg:RunConfig, sources:dict, filters:SafetyFilters|None) -> str:
@@ -71,11 +74,13 @@ def _restore_prepared(entry:Path, data_dir:Path, sources:dict) -> SplitPaths: # 
         save_manifest(m.model_copy(update=dict(path=str(data_dir/f"{s}.jsonl"), params={**m.params, "source": sources[s]})))
     return SplitPaths(*(data_dir/f"{s}.jsonl" for s in SPLITS), counts=json.loads((entry/"counts.json").read_text()))
 
+# %% ../nbs/07_trainer.ipynb #751123b3
 def ready_splits(cfg:RunConfig) -> dict[str, Path|None]|None:
     "`data.train_path`/`val_path`/`test_path` as {split: path or None}; None when the data is one file (or dataset) to split."
     d = cfg.data
     return {s: Path(p) if p else None for s, p in zip(SPLITS, (d.train_path, d.val_path, d.test_path))} if d.train_path else None
 
+# %% ../nbs/07_trainer.ipynb #ad0bd30a
 def _copy_ready_splits(cfg:RunConfig, ready:dict, data_dir:Path, filters) -> tuple[SplitPaths, dict]:
     "Read, check and redact each ready-made split file into `data_dir/<split>.jsonl` (`split_jsonl` with ratios 1, 0, 0)."
     counts, findings = dict.fromkeys(SPLITS, 0) | dict(total=0, blank=0, rejected=0, dropped=0), {}
@@ -195,6 +200,7 @@ class DataReport:
     notice: str|None = None  # What the audit lets through but a user should know
     problem: str|None = None  # The audit's refusal: the run would stop here
 
+# %% ../nbs/07_trainer.ipynb #26bc2aad
 def inspect_data(cfg:RunConfig, # A config: data.*, safety.*, model (for its tokenizer)
                  directory, # Where the split files go (a scratch directory)
                  tokenizer=None, # The model's tokenizer; None: `registry.load_tokenizer(cfg.model)`
@@ -224,6 +230,7 @@ def package_versions() -> dict:
         except PackageNotFoundError: out[p] = None
     return out
 
+# %% ../nbs/07_trainer.ipynb #89af2dfb
 def tokenizer_record(tok) -> dict:
     "The tokenizer facts a run depends on: its fingerprint (`data.tokenizer_fingerprint`), EOS, pad and BOS ids, chat template hash."
     template = getattr(tok, "chat_template", None)
@@ -231,11 +238,13 @@ def tokenizer_record(tok) -> dict:
                 pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id,
                 chat_template_sha256=hashlib.sha256(template.encode()).hexdigest() if isinstance(template, str) else None)
 
+# %% ../nbs/07_trainer.ipynb #41919a01
 def write_run_json(run_dir, info:dict, filters:SafetyFilters|None=None) -> Path:
     "Write `info` as `run_dir/run.json` (atomically), redacted by `filters` when given."
     if filters is not None: info = filters.redact_obj(info)
     return atomic_write_text(Path(run_dir)/"run.json", json.dumps(info, indent=1, default=str))
 
+# %% ../nbs/07_trainer.ipynb #6bb48075
 def bypass_record(cfg:RunConfig) -> dict|None:
     "Who turned redaction off, when and why; None when redaction is on."
     return None if cfg.safety.enabled else bypass_info(cfg.safety.bypass_reason)
@@ -248,6 +257,7 @@ def checkpoint_step(path) -> int|None:
     m = _CHECKPOINT_NAME.fullmatch(Path(path).name)
     return int(m[2]) if m and bool(m[1]) == bool(m[3]) else None
 
+# %% ../nbs/07_trainer.ipynb #aa2a17f2
 def incomplete_checkpoints(run_dir) -> list[tuple[Path, str]]:
     "Checkpoint directories that are not complete, by step number, each with why: an unfinished save or no trainer state."
     root = Path(run_dir)/"checkpoints"
@@ -257,6 +267,7 @@ def incomplete_checkpoints(run_dir) -> list[tuple[Path, str]]:
              for p in root.iterdir() if checkpoint_step(p) is not None and not (p/"trainer_state.json").exists()]
     return sorted(found, key=lambda x: checkpoint_step(x[0]))
 
+# %% ../nbs/07_trainer.ipynb #fff09e28
 def checkpoint_dirs(run_dir) -> list[Path]:
     "Complete checkpoints of a run, ordered by step number (not by name: `step_1000000` comes after `step_999999`)."
     root = Path(run_dir)/"checkpoints"
@@ -264,6 +275,7 @@ def checkpoint_dirs(run_dir) -> list[Path]:
     return sorted((p for p in root.glob("step_*") if checkpoint_step(p) is not None and (p/"trainer_state.json").exists()),
                   key=checkpoint_step)
 
+# %% ../nbs/07_trainer.ipynb #16007ba2
 def remove_incomplete_checkpoints(run_dir) -> list[str]:
     "Delete the run's incomplete checkpoints, warning with each one's name and why; returns their names."
     removed = []
@@ -272,6 +284,7 @@ def remove_incomplete_checkpoints(run_dir) -> list[str]:
         shutil.rmtree(p); removed.append(p.name)
     return removed
 
+# %% ../nbs/07_trainer.ipynb #e802b83c
 def resolve_resume(run_dir, resume_from:str|None) -> Path|None:
     """The checkpoint directory `resume_from` names (`latest`, a path, or a `step_NNNNNN` name).
 
@@ -292,6 +305,7 @@ def resolve_resume(run_dir, resume_from:str|None) -> Path|None:
         raise CheckpointError(f"{p} is not a complete checkpoint (no trainer_state.json)", hint="use --resume-from latest or a checkpoints/step_NNNNNN directory")
     return p
 
+# %% ../nbs/07_trainer.ipynb #6214ce24
 def _val_loss_of(p:Path) -> float|None: return json.loads((p/"trainer_state.json").read_text()).get("val_loss")
 
 def prune_checkpoints(run_dir, # A run directory
@@ -319,6 +333,7 @@ def completion_ce_sum(logits, # (batch, seq, vocab) model outputs
     "Summed cross-entropy (nats) of next-token predictions over positions whose label is not -100 (a scalar tensor)."
     return token_nll(logits, labels)[0].sum()
 
+# %% ../nbs/07_trainer.ipynb #b4bd2615
 def labelled_ce_sum(model, # A causal LM (plain, PEFT or DDP-wrapped)
                     batch:dict, # input_ids, labels and attention_mask or (packed) position_ids: (batch, seq) tensors
                     output_layer=None): # The model's output embedding (lm_head); None: compute every position's logits
@@ -333,6 +348,7 @@ def labelled_ce_sum(model, # A causal LM (plain, PEFT or DDP-wrapped)
     logits = output_layer(out.hidden_states[-1][:, :-1][keep]).float()  # (labelled tokens, vocab)
     return torch.nn.functional.cross_entropy(logits, labels[keep], reduction="sum")
 
+# %% ../nbs/07_trainer.ipynb #5a290010
 def fast_output_layer(model):
     "The output layer if projecting the last hidden state reproduces the model's logits (checked on a probe), else None."
     import torch
@@ -363,6 +379,7 @@ def epoch_steps(lengths, # Token count of each training unit (example, or pack w
         if any(micros): steps.append([m for m in micros if m])
     return steps
 
+# %% ../nbs/07_trainer.ipynb #ad7440c3
 @dataclass
 class EpochUnits:
     "What an epoch's batches are made of: single examples, or packs of examples (`data.packing`)."
@@ -375,6 +392,7 @@ class EpochUnits:
         if self.packs is None: return collate([dataset[i] for i in units], pad_token_id)
         return collate_packed([[dataset[i] for i in self.packs[u]] for u in units], pad_token_id)
 
+# %% ../nbs/07_trainer.ipynb #04f839e7
 def epoch_units(dataset, # A `TokenizedDataset` (lengths, trained_counts, indexing)
                 packing:bool, max_length:int, seed:int, epoch:int) -> EpochUnits:
     "The units of one epoch: the examples themselves, or the seeded packs of `packing.pack_examples` (new ones each epoch)."
