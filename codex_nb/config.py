@@ -268,7 +268,8 @@ def _put(d:dict, dotted:str, value):
 def upgrade(data:dict, # A config as plain data; not modified
             source:str="config", # Named in notes and errors
             migrations:dict[int, list[Rename]]|None=None, # Default: MIGRATIONS
-            target:int=SCHEMA_VERSION) -> tuple[dict, list[str]]: # The schema version to reach
+            target:int=SCHEMA_VERSION # The schema version to reach
+           ) -> tuple[dict, list[str]]:
     "Bring `data` from its `schema_version` to `target`: returns the upgraded data and one note per moved key."
     import copy
     migrations = MIGRATIONS if migrations is None else migrations
@@ -292,7 +293,8 @@ def upgrade(data:dict, # A config as plain data; not modified
 
 # %% ../nbs/01_config.ipynb #4d10bb35
 def validate(data:dict, # The configuration as plain Python data (e.g. parsed YAML)
-             source:str="config"): # Where `data` came from, named in error messages
+             source:str="config" # Where `data` came from, named in error messages
+            ):
     "Validate `data` into a `RunConfig`, upgrading an older `schema_version` first. Raises `ConfigError` listing every problem."
     if not isinstance(data, dict): raise ConfigError(f"{source}: expected a mapping of keys to values, got {type(data).__name__}")
     data, notes = upgrade(data, source)
@@ -333,7 +335,8 @@ def _as_hydra(override:str, root:Path) -> str:
 
 def compose(overrides:list[str]=(), # Hydra overrides: `group=option`, `key.sub=value`
             config_name:str="config", # Top-level config file in the tree, without `.yaml`
-            config_path:str|Path|None=None) -> dict: # The tree; defaults to `config_dir()`
+            config_path:str|Path|None=None # The tree; defaults to `config_dir()`
+           ) -> dict:
     "Compose the Hydra config tree with `overrides` into a plain dict (not yet validated)."
     from hydra import compose as hydra_compose, initialize_config_dir
     from hydra.errors import HydraException
@@ -358,7 +361,8 @@ def compose(overrides:list[str]=(), # Hydra overrides: `group=option`, `key.sub=
 def load_config(overrides:list[str]=(), # Hydra overrides, e.g. `["training=smoke", "lora.r=16"]`
                 config_name:str="config", # Top-level config file in the tree
                 config_path:str|Path|None=None, # The tree; defaults to `config_dir()`
-                config_file:str|Path|None=None) -> RunConfig: # Your YAML file, full or partial, applied on top of the tree
+                config_file:str|Path|None=None # Your YAML file, full or partial, applied on top of the tree
+               ) -> RunConfig:
     "Compose and validate a `RunConfig`: the tree, then `config_file`, then `overrides`. Raises `ConfigError` naming every bad key."
     overrides = list(overrides)
     source = f"configs/{config_name}.yaml" + (f" + {config_file}" if config_file else "") + (f" + {len(overrides)} override(s)" if overrides else "")
@@ -409,7 +413,8 @@ def read_yaml(path) -> dict:
 
 # %% ../nbs/01_config.ipynb #4cffa7c8
 def apply_overrides(data:dict, # A complete config as plain data (no defaults list)
-                    overrides:list[str]) -> dict: # Hydra value overrides, e.g. `training.max_steps=20`
+                    overrides:list[str] # Hydra value overrides, e.g. `training.max_steps=20`
+                   ) -> dict:
     "`data` with Hydra `overrides` applied (the full override grammar: quoting, lists, `++key=value`)."
     import tempfile
     if not overrides: return data
@@ -419,7 +424,8 @@ def apply_overrides(data:dict, # A complete config as plain data (no defaults li
 
 # %% ../nbs/01_config.ipynb #f30b2254
 def load_run_config(run_dir, # A run directory: its config.yaml is the run's resolved config
-                    overrides:list[str]=()) -> RunConfig: # Hydra value overrides applied on top
+                    overrides:list[str]=() # Hydra value overrides applied on top
+                   ) -> RunConfig:
     "A run's own config, with `overrides`, placed where the run directory is now (so a moved run still resumes)."
     run_dir = Path(run_dir)
     if not (run_dir/"config.yaml").is_file():
@@ -445,7 +451,8 @@ def config_hash(cfg:RunConfig) -> str:
 
 # %% ../nbs/01_config.ipynb #89daae90
 def resolve_paths(cfg:RunConfig, # A validated config
-                  base=None) -> RunConfig: # Relative paths are relative to this directory; default: the working directory
+                  base=None # Relative paths are relative to this directory; default: the working directory
+                 ) -> RunConfig:
     "`cfg` with its local paths absolute: `data.path` (and train/val/test_path), `model.path`, `lora.init_from`, a `dir:`/`gguf:` or path `model.name`, a policy file."
     base = Path(base or Path.cwd())
     absolute = lambda p: str((base/Path(p).expanduser()).resolve()) if p else p

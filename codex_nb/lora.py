@@ -77,7 +77,8 @@ def _adaptable_layers(model) -> dict:
 def _matches(name:str, target:str) -> bool: return name == target or name.endswith("." + target)  # PEFT's rule for a list
 
 def lora_config(model, # The `transformers` model the adapter is for
-                **overrides): # Any `peft.LoraConfig` field, plus `include_mlp`
+                **overrides # Any `peft.LoraConfig` field, plus `include_mlp`
+               ):
     "The `peft.LoraConfig` that `apply_lora` would use for `model`. Raises `ConfigError` for a setting it cannot use."
     from peft import LoraConfig, TaskType
     from transformers.pytorch_utils import Conv1D
@@ -107,7 +108,8 @@ def lora_config(model, # The `transformers` model the adapter is for
 
 # %% ../nbs/03_lora.ipynb #166d9f01
 def apply_lora(model, # A `transformers` causal LM
-               **overrides): # Any `peft.LoraConfig` field, plus `include_mlp` for `target_modules="auto"`
+               **overrides # Any `peft.LoraConfig` field, plus `include_mlp` for `target_modules="auto"`
+              ):
     "Wrap `model` in a PEFT LoRA model: only the adapter's weights are trainable. Keeps `model`'s train/eval mode."
     from peft import get_peft_model
     was_training = model.training
@@ -115,7 +117,8 @@ def apply_lora(model, # A `transformers` causal LM
 
 # %% ../nbs/03_lora.ipynb #ba81d307
 def save_adapter(model, # A PEFT model
-                 path): # Directory to write; replaced atomically
+                 path # Directory to write; replaced atomically
+                ):
     "Save `model`'s adapter in PEFT format (safetensors) to `path`."
     with atomic_dir(path) as tmp: model.save_pretrained(tmp, safe_serialization=True)
     return Path(path)
@@ -150,7 +153,8 @@ def load_adapter(base_model, # The base `transformers` model the adapter was tra
 # %% ../nbs/03_lora.ipynb #68080a9d
 def merge_adapter(model, # A PEFT model
                   path, # Output directory for the merged model
-                  tokenizer=None): # Saved beside the weights when given
+                  tokenizer=None # Saved beside the weights when given
+                 ):
     "Merge the adapter into the base weights and save a plain `transformers` model to `path`."
     merged = model.merge_and_unload()
     with atomic_dir(path) as tmp:
@@ -165,7 +169,8 @@ def _setting(value): return sorted(value) if isinstance(value, (list, set, tuple
 
 # %% ../nbs/03_lora.ipynb #15267e4e
 def find_adapter(path, # An adapter directory, or a run or checkpoint directory with one in `adapter/`
-                 what:str="lora.init_from") -> Path: # The setting `path` came from, named in errors
+                 what:str="lora.init_from" # The setting `path` came from, named in errors
+                ) -> Path:
     "The adapter directory `path` names. Raises `CheckpointError` (pointing at a checkpoint of an unfinished run)."
     path = Path(path)
     found = next((p for p in (path, path/"adapter") if (p/"adapter_config.json").exists()), None)
@@ -181,7 +186,8 @@ def find_adapter(path, # An adapter directory, or a run or checkpoint directory 
 
 # %% ../nbs/03_lora.ipynb #b07df8b7
 def init_adapter(model, # A PEFT model made by `apply_lora`, its adapter still untrained
-                 path) -> Path: # An adapter directory, or a run or checkpoint directory with one in `adapter/`
+                 path # An adapter directory, or a run or checkpoint directory with one in `adapter/`
+                ) -> Path:
     """Copy the adapter saved in `path` into `model`'s adapter (trainable, as before); returns the directory read.
 
     Raises `CheckpointError` when `path` holds no safetensors adapter or its weights do not fit `model`, and

@@ -377,7 +377,8 @@ def base_model_name(spec:ModelSpec|str) -> str:
 # %% ../nbs/02_registry.ipynb #ad4d3138
 def load_model(spec:ModelSpec|str="smollm2-135m-instruct", # A `ModelSpec`, or a name for `get_spec`
                device:str|None=None, # Device for the model (`codex_nb.core.resolve_device`); None: the spec's
-               dtype:str|None=None): # Weight dtype (`codex_nb.core.resolve_dtype`); None: the spec's
+               dtype:str|None=None # Weight dtype (`codex_nb.core.resolve_dtype`); None: the spec's
+              ):
     """Load `(model, tokenizer)` from local files only, in eval mode.
 
     Raises `ModelError` saying what is missing or wrong and how to fix it, `ConfigError` for a device or dtype that

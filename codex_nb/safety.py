@@ -509,7 +509,8 @@ def _resolve(findings:list[Finding], # Raw findings, in any order
 
 def _to_original(position:int, # An offset into the rendered text
                  spans:list[tuple[int, int, int, int]], # Per token: rendered start, rendered end, original start, end
-                 is_end:bool) -> int: # Whether `position` ends a span (exclusive) rather than starts one
+                 is_end:bool # Whether `position` ends a span (exclusive) rather than starts one
+                ) -> int:
     "Map an offset in rendered text back to the original; an offset inside a token maps to that token's edge."
     find = bisect.bisect_left if is_end else bisect.bisect_right
     i = find(spans, position, key=lambda span: span[0]) - 1  # the last token that starts before `position`

@@ -42,7 +42,8 @@ class NDJSONTracker(GeneralTracker):
                  logging_dir, # The run directory
                  redact:Callable|None=None, # Applied to each record before it is written (e.g. `SafetyFilters.redact_obj`)
                  max_bytes:int=DEFAULT_MAX_BYTES, # Rotate when the next line would take the file past this size; 0: never
-                 backup_count:int=DEFAULT_BACKUP_COUNT): # Rotated parts to keep; older ones are deleted
+                 backup_count:int=DEFAULT_BACKUP_COUNT # Rotated parts to keep; older ones are deleted
+                ):
         super().__init__()
         _check_count(max_bytes, "tracking.max_bytes", DEFAULT_MAX_BYTES)
         _check_count(backup_count, "tracking.backup_count", DEFAULT_BACKUP_COUNT)
@@ -139,7 +140,8 @@ def metric_files(run_dir) -> list[Path]:
 
 # %% ../nbs/06_tracking.ipynb #0833943e
 def read_metrics(run_dir, # A run directory
-                 key:str|None=None) -> list[dict]: # Keep only records holding this key (e.g. "loss")
+                 key:str|None=None # Keep only records holding this key (e.g. "loss")
+                ) -> list[dict]:
     """The metric records of a run, in order. Raises `CheckpointError` if the run has none.
 
     A resumed run logs `{"event": "resume", "step": k}` before training on from checkpoint step k; the records of
@@ -160,7 +162,8 @@ def read_metrics(run_dir, # A run directory
 
 # %% ../nbs/06_tracking.ipynb #0444fd78
 def smooth(values:list[float], # A noisy series, e.g. the loss of each optimizer step
-           weight:float=0.9) -> list[float]: # How much of the past each point keeps (0: no smoothing)
+           weight:float=0.9 # How much of the past each point keeps (0: no smoothing)
+          ) -> list[float]:
     """An exponential moving average of `values`, bias-corrected so it starts at the first value (TensorBoard's
     smoothing, and Adam's bias correction: Kingma and Ba, 2015)."""
     out, average = [], 0.0
@@ -171,7 +174,8 @@ def smooth(values:list[float], # A noisy series, e.g. the loss of each optimizer
 
 # %% ../nbs/06_tracking.ipynb #f42b1238
 def plot_loss(run_dir, # A run directory with metrics.ndjson
-              out:str|Path|None=None): # Image path; default `<run_dir>/loss.png`
+              out:str|Path|None=None # Image path; default `<run_dir>/loss.png`
+             ):
     "Plot training loss (each step, and smoothed) and validation loss (from step 0) against step; returns the image path."
     import matplotlib
     matplotlib.use("Agg")
@@ -260,7 +264,8 @@ def probe_dependencies(gpu:bool|None=None, # Is there a GPU to sample? None: ask
 BACKENDS = {"ndjson": None, "mlflow": "mlflow", "tensorboard": "tensorboard", "wandb": "wandb"}  # backend: module it needs
 
 def check_backends(backends, # Names from `tracking.backends`
-                   local_mlflow_store:bool=True): # MLflow would use its SQLite store under the run directory
+                   local_mlflow_store:bool=True # MLflow would use its SQLite store under the run directory
+                  ):
     "Raise `ConfigError` for an unknown backend and `DependencyError` for one whose package is missing."
     unknown = [b for b in backends if b not in BACKENDS]
     if unknown: raise ConfigError(f"tracking.backends: unknown backend {', '.join(map(repr, unknown))}",
@@ -278,7 +283,8 @@ def check_backends(backends, # Names from `tracking.backends`
 
 # %% ../nbs/06_tracking.ipynb #5b90329a
 def flatten_config(config:dict, # A nested, JSON-like configuration
-                   prefix:str="") -> dict: # Prepended to every key
+                   prefix:str="" # Prepended to every key
+                  ) -> dict:
     "Nested dicts as dotted keys (`training.learning_rate`); lists as JSON text; other values as themselves or `str`."
     out = {}
     for k, v in config.items():
@@ -311,7 +317,8 @@ class MLflowRunTracker(RedactingTracker, MLflowTracker):
                  tracking_uri:str|None=None, # An MLflow server or store; None: `MLFLOW_TRACKING_URI`, else `<output_dir>/mlflow.db`
                  experiment_name:str="codex-nb", # Created if the store does not have it
                  redact:Callable|None=None, # As for `NDJSONTracker`
-                 run_id:str|None=None): # Continue this MLflow run (a resumed training run)
+                 run_id:str|None=None # Continue this MLflow run (a resumed training run)
+                ):
         tracking_uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
         self.store = None if tracking_uri else Path(run_dir).resolve()/"mlruns"
         # every run under one output directory in one database, so the MLflow UI compares them side by side
@@ -381,7 +388,8 @@ RUN_ARTIFACTS = ("config.yaml", "run.json", "loss.png")  # Copied as MLflow arti
 
 def log_artifacts(trackers, # `accelerator.trackers`
                   run_dir, # The run directory
-                  names=RUN_ARTIFACTS) -> list[str]: # Files of the run directory to add, besides the metrics files
+                  names=RUN_ARTIFACTS # Files of the run directory to add, besides the metrics files
+                 ) -> list[str]:
     "Add the run's files to each tracker that stores artifacts (MLflow); returns the names added."
     run_dir = Path(run_dir)
     files = [run_dir/n for n in names if (run_dir/n).exists()] + metric_files(run_dir)
@@ -392,7 +400,8 @@ def log_artifacts(trackers, # `accelerator.trackers`
 
 # %% ../nbs/06_tracking.ipynb #ec984a63
 def finish_trackers(trackers, # `accelerator.trackers` (empty on processes other than the main one)
-                    failed:bool=False): # End the MLflow run as FAILED rather than FINISHED
+                    failed:bool=False # End the MLflow run as FAILED rather than FINISHED
+                   ):
     "Finish every tracker; the MLflow run ends as FAILED when `failed`."
     for tracker in trackers:
         if isinstance(tracker, MLflowRunTracker): tracker.finish(status="FAILED" if failed else "FINISHED")
@@ -411,7 +420,8 @@ class Telemetry:
     "Samples process CPU and memory (psutil) and GPU utilization and memory (pynvml) for logging every `every` steps."
     def __init__(self,
                  every:int=10, # Sample on steps that are multiples of this; 0: never
-                 gpu_index:int|None=None): # NVML index of the GPU to sample; None: `nvml_index()`
+                 gpu_index:int|None=None # NVML index of the GPU to sample; None: `nvml_index()`
+                ):
         _check_count(every, "tracking.telemetry_every", 10)
         self.every, self._process, self._nvml, self._gpu = every, None, None, None
         if is_installed("psutil"):

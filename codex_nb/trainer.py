@@ -102,7 +102,8 @@ def _copy_ready_splits(cfg:RunConfig, ready:dict, data_dir:Path, filters) -> tup
 def prepare_data(cfg:RunConfig, # The run's config (data.*, safety.*)
                  data_dir, # Where the splits go (a run's `data/`)
                  filters:SafetyFilters|None=None, # Redaction applied to each record; None: none
-                 cache:bool=True) -> SplitPaths: # Reuse (and keep) the result for the same source bytes and settings
+                 cache:bool=True # Reuse (and keep) the result for the same source bytes and settings
+                ) -> SplitPaths:
     """Write the run's train/val/test JSONL and their manifests; returns the paths and counts (incl. findings per kind).
 
     The result is kept under `cache_dir()/"prepared"`, keyed by the source's sha256, the split and safety settings and
@@ -151,7 +152,8 @@ def data_summary(counts:dict, # `SplitPaths.counts` from `prepare_data`: records
                  tokenized:dict|None=None, # Per split name, a `TokenizedDataset.counts`
                  max_length:int|None=None, # `data.max_length`, named in the lines about truncation
                  redacted:bool=True, # Whether the safety policy ran (False: the recorded bypass)
-                 rejects:str|None=None) -> str: # Where the rejected lines were written
+                 rejects:str|None=None # Where the rejected lines were written
+                ) -> str:
     "A few lines saying what happened to the data: records per split, skipped lines, redactions by kind, truncation."
     c = counts
     skipped = (f"{c.get('blank', 0)} blank lines skipped, {c.get('rejected', 0)} rejected" + (f" (see {rejects})" if c.get("rejected") and rejects else "")
@@ -311,7 +313,8 @@ def _val_loss_of(p:Path) -> float|None: return json.loads((p/"trainer_state.json
 def prune_checkpoints(run_dir, # A run directory
                       keep:int|None, # How many checkpoints to keep, the best one included; None keeps all
                       protect:Path|None=None, # Never deleted, and not counted in `keep` (the checkpoint a run resumed from)
-                      keep_best:bool=False): # Keep the one with the lowest recorded val_loss among the `keep`
+                      keep_best:bool=False # Keep the one with the lowest recorded val_loss among the `keep`
+                     ):
     """Delete the checkpoints retention does not keep; returns the names kept, by step.
 
     As in transformers' `save_total_limit`: with `keep_best`, the best checkpoint counts inside `keep`, so the newest
@@ -329,14 +332,16 @@ def prune_checkpoints(run_dir, # A run directory
 
 # %% ../nbs/07_trainer.ipynb #6269467a
 def completion_ce_sum(logits, # (batch, seq, vocab) model outputs
-                      labels): # (batch, seq) token ids, -100 where no loss is taken
+                      labels # (batch, seq) token ids, -100 where no loss is taken
+                     ):
     "Summed cross-entropy (nats) of next-token predictions over positions whose label is not -100 (a scalar tensor)."
     return token_nll(logits, labels)[0].sum()
 
 # %% ../nbs/07_trainer.ipynb #b4bd2615
 def labelled_ce_sum(model, # A causal LM (plain, PEFT or DDP-wrapped)
                     batch:dict, # input_ids, labels and attention_mask or (packed) position_ids: (batch, seq) tensors
-                    output_layer=None): # The model's output embedding (lm_head); None: compute every position's logits
+                    output_layer=None # The model's output embedding (lm_head); None: compute every position's logits
+                   ):
     "Summed cross-entropy over labelled positions, projecting only those positions' hidden states through `output_layer`."
     import torch
     # a packed batch has position_ids and no attention mask: transformers reads the example boundaries from the positions
@@ -429,7 +434,8 @@ def optimizer_steps(units_of, # `epoch -> EpochUnits`: the epoch's examples or p
                     seed:int,
                     epoch:int=0, # The resume point: the epoch to start in ...
                     skip:int=0, # ... and how many of its steps were already taken
-                    num_processes:int=1, rank:int=0): # This process among `num_processes`
+                    num_processes:int=1, rank:int=0 # This process among `num_processes`
+                   ):
     "Optimizer steps from a resume point on, epoch after epoch, without end: take as many as the run needs."
     while True:
         units = units_of(epoch)
@@ -446,7 +452,8 @@ def optimizer_steps(units_of, # `epoch -> EpochUnits`: the epoch's examples or p
 # %% ../nbs/07_trainer.ipynb #afdf03b3
 def forward_backward(model, accelerator, # Prepared by `accelerator.prepare`
                      step:OptimizerStep, dataset, # The training units' `TokenizedDataset`
-                     pad_token_id:int, output_layer=None) -> float: # `fast_output_layer(model)`
+                     pad_token_id:int, output_layer=None # `fast_output_layer(model)`
+                    ) -> float:
     "Forward and backward each micro-batch of `step`, gradients scaled to the mean over its tokens; returns the summed CE."
     scale = accelerator.gradient_accumulation_steps * accelerator.num_processes / step.trained_tokens
     total = 0.0
@@ -559,7 +566,8 @@ def run_record(cfg:RunConfig, # The run's config, data.schema resolved
                previous:dict|None=None, # The run.json of the attempt being resumed
                schema_detected:bool=False, # Whether data.schema was `auto`
                num_processes:int=1,
-               dependencies:list|None=None) -> dict: # `tracking.probe_dependencies()` (the main process's)
+               dependencies:list|None=None # `tracking.probe_dependencies()` (the main process's)
+              ) -> dict:
     "A run's record as it starts (status `running`), written as `run.json`: provenance, safety, the resume history."
     previous, now = previous or {}, datetime.now(timezone.utc).isoformat()
     return dict(run_name=cfg.run_name, status="running", started=previous.get("started", now) if resume_dir else now,
@@ -856,7 +864,8 @@ def _record_failure(accelerator, run_dir:Path, info:dict, filters, error:BaseExc
 # %% ../nbs/07_trainer.ipynb #69fa20f9
 def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/` with `overrides`
           overrides:list[str]=(), # Hydra overrides used when `cfg` is None
-          progress:bool=True) -> RunResult: # Show a progress bar
+          progress:bool=True # Show a progress bar
+         ) -> RunResult:
     "Fine-tune `cfg.model` with LoRA on `cfg.data`; write the run directory. Raises `CodexError` subclasses for bad input."
     from tqdm.auto import tqdm
     cfg = resolve_paths(cfg if cfg is not None else load_config(list(overrides)))  # stored absolute: the run works from anywhere
