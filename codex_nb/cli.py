@@ -123,7 +123,7 @@ def train(args:Optional[list[str]]=typer.Argument(None, help="First, optionally:
         typer.echo(f"val loss {result.val_loss_start:.4f} -> {result.val_loss:.4f}" if result.val_loss_start is not None else f"val loss {result.val_loss:.4f}")
     typer.echo(f"adapter: {result.adapter_dir}\nrun: {result.run_dir}")
 
-# %% ../nbs/10_cli.ipynb #0ea13bcf
+# %% ../nbs/10_cli.ipynb #dcfaa669
 @app.command(epilog=_examples("codex-nb evaluate runs/demo", "codex-nb evaluate runs/demo --checkpoint step_000020 --split val",
                               "codex-nb evaluate runs/demo --metrics perplexity,exact_match,pass@1 --allow-code-execution",
                               "codex-nb evaluate runs/demo --metrics pass@1,pass@5 --num-samples 5 --temperature 0.8 --allow-code-execution --max-samples 4",
@@ -165,6 +165,7 @@ def evaluate(run_dir:Path=typer.Argument(..., help="A run directory made by code
     typer.echo(dataclasses.replace(res, rows=rows).table())
     typer.echo(f"per-sample outputs: {Path(run_dir)/'eval'}; summary: {Path(run_dir)/'eval'/'summary.csv'}")
 
+# %% ../nbs/10_cli.ipynb #c142c264
 def _escapes(text:str) -> str: return text.replace("\\n", "\n").replace("\\t", "\t")
 
 @app.command(epilog=_examples("codex-nb generate runs/demo 'def fib(n):'",
@@ -237,7 +238,7 @@ def validate(args:Optional[list[str]]=typer.Argument(None, help="Optionally a YA
                           hint="fix the paths above (model.name, data.path), or the records")
     typer.echo("# valid", err=True)
 
-# %% ../nbs/10_cli.ipynb #b409c445
+# %% ../nbs/10_cli.ipynb #9262f91a
 def _ratios(text:str) -> tuple:
     try: return tuple(float(x) for x in text.split(","))
     except ValueError: raise ConfigError(f"--ratios {text!r}: expected three comma-separated numbers", hint="e.g. --ratios 0.8,0.1,0.1") from None
@@ -313,6 +314,7 @@ def split(input:Path=typer.Argument(..., help="JSONL file (plain or .gz)"),
         found = ", ".join(f"{n} {kind}" for kind, n in sorted(findings.items())) or "nothing found"
         typer.echo(f"redacted: {found}" + (f"; {paths.counts['dropped']} records dropped by the policy" if paths.counts.get("dropped") else ""))
 
+# %% ../nbs/10_cli.ipynb #6f9992ca
 @app.command(epilog=_examples("codex-nb manifest data.jsonl", "codex-nb manifest runs/demo/data/train.jsonl --verify"))
 def manifest(input:Path=typer.Argument(..., help="JSONL file to describe"),
              schema:Optional[str]=typer.Option(None, help="Check every record: prompt_completion, text or messages"),
@@ -327,6 +329,7 @@ def manifest(input:Path=typer.Argument(..., help="JSONL file to describe"),
     save_manifest(m)
     typer.echo(f"{input}: {m.records} records, {m.size_bytes} bytes, sha256 {m.sha256}\nmanifest: {manifest_path(input)}")
 
+# %% ../nbs/10_cli.ipynb #361c28df
 @data_app.command("humaneval", epilog=_examples("codex-nb data humaneval data.jsonl", "codex-nb data humaneval data.jsonl --force  # replace an existing file"))
 def data_humaneval(out:Path=typer.Argument(..., help="Output JSONL file"),
                    force:bool=typer.Option(False, help="Replace OUT if it exists")):
@@ -337,6 +340,7 @@ def data_humaneval(out:Path=typer.Argument(..., help="Output JSONL file"),
     write_jsonl(records, out)
     typer.echo(f"wrote {len(records)} records to {out}")
 
+# %% ../nbs/10_cli.ipynb #bcecbaa1
 def render_example(tokenizer, example:dict, max_tokens:int=400):
     "A tokenized example as rich `Text`: trained tokens bold green, the rest dim; cut after `max_tokens` tokens."
     from rich.text import Text
@@ -350,6 +354,7 @@ def render_example(tokenizer, example:dict, max_tokens:int=400):
     if len(example["input_ids"]) > max_tokens: text.append(f" ... ({len(example['input_ids']) - max_tokens} more tokens)", style="italic")
     return text
 
+# %% ../nbs/10_cli.ipynb #d7009998
 @data_app.command("inspect", epilog=_examples("codex-nb data inspect data.jsonl", "codex-nb data inspect data.jsonl data.max_length=64 --examples 1",
                                               "codex-nb data inspect examples/my_run.yaml  # the data and model your config file names",
                                               "codex-nb data inspect examples/custom_data/data.jsonl data.split_key=task_id model=tiny-llama"))
@@ -390,7 +395,7 @@ def data_inspect(file:Optional[str]=typer.Argument(None, help="A JSONL file of r
     if report.problem: raise CodexError(f"label audit: {report.problem}")
     typer.echo("label audit: ok")
 
-# %% ../nbs/10_cli.ipynb #0319dc5b
+# %% ../nbs/10_cli.ipynb #3d28d791
 @app.command(epilog=_examples("codex-nb models", "codex-nb models --json"))
 def models(as_json:bool=typer.Option(False, "--json", help="Print JSON")):
     "List the registry's models, where each resolves, and whether its files are present."
@@ -404,6 +409,7 @@ def models(as_json:bool=typer.Option(False, "--json", help="Print JSON")):
         if r["cached"]: typer.echo(f"{'':<24} converted copy: {r['cached']}")
     typer.echo("also: dir:PATH (a Hugging Face model directory) and gguf:PATH (a GGUF file)")
 
+# %% ../nbs/10_cli.ipynb #d4e24a9a
 DOCTOR_PACKAGES = [  # (import name, distribution, feature, required)
     ("torch", "torch", "training and inference", True), ("transformers", "transformers", "models", True),
     ("peft", "peft", "LoRA", True), ("accelerate", "accelerate", "training loop, devices", True),
@@ -444,6 +450,7 @@ def doctor_report(runs_dir="runs", # Where to look for runs made with redaction 
     return dict(healthy=healthy, problems=problems, dependencies=deps, devices=devices, cache=dict(path=str(cache), writable=writable, converted_models=models),
                 unredacted_runs=bypassed_runs(runs_dir))
 
+# %% ../nbs/10_cli.ipynb #0076d31d
 def bypassed_runs(runs_dir="runs") -> list[dict]:
     "Runs under `runs_dir` trained or evaluated with redaction off: run directory, reason, user, time."
     out = []
@@ -455,6 +462,7 @@ def bypassed_runs(runs_dir="runs") -> list[dict]:
         out += [dict(run=str(info_path.parent), **e) for e in events]
     return out
 
+# %% ../nbs/10_cli.ipynb #0901ed07
 @app.command(epilog=_examples("codex-nb doctor", "codex-nb doctor --json", "codex-nb doctor tracking.backends=[ndjson,mlflow]"))
 def doctor(overrides:Optional[list[str]]=typer.Argument(None, help="Config overrides whose features must work, e.g. tracking.backends=[ndjson,mlflow]"),
            as_json:bool=typer.Option(False, "--json", help="Print JSON (for scripts and container health checks)"),
@@ -482,6 +490,7 @@ def doctor(overrides:Optional[list[str]]=typer.Argument(None, help="Config overr
         typer.echo("healthy" if report["healthy"] else "NOT healthy: install the MISSING packages above, or change the config")
     raise typer.Exit(0 if report["healthy"] else 1)
 
+# %% ../nbs/10_cli.ipynb #c43bf7fc
 def _size(path:Path) -> int: return path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 def cache_entries(root:Path|None=None) -> list[dict]:
@@ -497,6 +506,7 @@ def cache_entries(root:Path|None=None) -> list[dict]:
                              changed=datetime.fromtimestamp(p.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")))
     return rows
 
+# %% ../nbs/10_cli.ipynb #a12e54b0
 @app.command(epilog=_examples("codex-nb cache", "codex-nb cache --clean", "CODEX_NB_CACHE=/big/disk/codex_nb codex-nb cache"))
 def cache(clean:bool=typer.Option(False, help="Delete the converted models, prepared data and tokenized stores (rebuilt when needed)"),
           as_json:bool=typer.Option(False, "--json", help="Print JSON")):
@@ -512,7 +522,7 @@ def cache(clean:bool=typer.Option(False, help="Delete the converted models, prep
     for r in rows: typer.echo(f"{r['kind']:<10} {r['bytes'] / 1e6:>9.1f} MB  {r['changed']}  {r['name']}")
     typer.echo(f"total: {sum(r['bytes'] for r in rows) / 1e6:.1f} MB in {len(rows)} entries; codex-nb cache --clean removes them all")
 
-# %% ../nbs/10_cli.ipynb #a8435f7f
+# %% ../nbs/10_cli.ipynb #2d1ab195
 def _alive(pid) -> bool:
     "Whether a process with this id exists on this machine."
     if not isinstance(pid, int) or pid <= 0: return False
@@ -545,6 +555,7 @@ def run_summary(run_dir) -> dict:
     return dict(run=str(run_dir), status=status, steps=info.get("steps", len(losses)), losses=losses, val_loss_start=info.get("val_loss_start"),
                 val_loss=info.get("val_loss"), scores=scores, config=config)
 
+# %% ../nbs/10_cli.ipynb #6f464f5c
 def _fmt(x) -> str: return "-" if x is None else f"{x:.4f}" if isinstance(x, float) else str(x)
 
 @app.command(epilog=_examples("codex-nb report runs/demo", "codex-nb report runs/smoke"))
@@ -559,6 +570,7 @@ def report(run_dir:Path=typer.Argument(..., help="A run directory")):
     for (split, metric, model), value in sorted(s["scores"].items()): typer.echo(f"eval {split} {metric} ({model}): {value:.4f}")
     if losses: typer.echo(f"plot: {plot_loss(run_dir)}")
 
+# %% ../nbs/10_cli.ipynb #ab204bc5
 def compare_runs(run_dirs:list) -> tuple[list[str], list[list[str]]]:
     "A table of runs side by side: the config keys that differ, status, steps, losses and every evaluation score (latest)."
     runs = [run_summary(r) for r in run_dirs]
@@ -572,6 +584,7 @@ def compare_runs(run_dirs:list) -> tuple[list[str], list[list[str]]]:
         rows.append([f"{split} {metric} ({model})"] + [_fmt(r["scores"].get((split, metric, model))) for r in runs])
     return [Path(r["run"]).name for r in runs], rows
 
+# %% ../nbs/10_cli.ipynb #db70e813
 def plot_compare(run_dirs:list, out) -> Path:
     "The runs' loss curves overlaid: smoothed train loss as lines, validation loss as dots of the same colour."
     import matplotlib
@@ -592,6 +605,7 @@ def plot_compare(run_dirs:list, out) -> Path:
     fig.tight_layout(); fig.savefig(out, dpi=100); plt.close(fig)
     return Path(out)
 
+# %% ../nbs/10_cli.ipynb #43b325ed
 @app.command(epilog=_examples("codex-nb compare runs/demo experiments/try1", "codex-nb compare runs/demo runs/my_run --out compare.png"))
 def compare(run_dirs:list[Path]=typer.Argument(..., help="Run directories to compare"),
             out:Optional[Path]=typer.Option(None, help="Where to draw the loss curves (default: compare.png beside the first run)")):
@@ -604,7 +618,7 @@ def compare(run_dirs:list[Path]=typer.Argument(..., help="Run directories to com
     for r in rows: typer.echo(f"{r[0]:<{width}}  " + "  ".join(f"{v:>{w}}" for v, w in zip(r[1:], cols)))
     typer.echo(f"plot: {plot_compare(run_dirs, out or Path(run_dirs[0]).parent/'compare.png')}")
 
-# %% ../nbs/10_cli.ipynb #746643ee
+# %% ../nbs/10_cli.ipynb #2cd24587
 def grid_points(grid:dict) -> list[dict]:
     "Every combination of a parameter grid (`{name: [values]}`), in the grid's order."
     import itertools
@@ -628,6 +642,7 @@ def _finished(status_file:Path, point:dict) -> dict|None:
     if not isinstance(row, dict) or row.get("status") != "ok": return None
     return row if all(_canonical(row.get(k)) == _canonical(v) for k, v in point.items()) else None
 
+# %% ../nbs/10_cli.ipynb #17e563a2
 def run_batch(notebook, # A notebook with a cell tagged `parameters`, including `output_dir`
               grid, # YAML file mapping parameter names to lists of values
               out_dir, # Gets points/<i>-<params>/ and results.csv
@@ -705,7 +720,7 @@ def _write_results(path:Path, rows:list[dict]):
     buf = io.StringIO(); w = csv.DictWriter(buf, fieldnames=fields); w.writeheader(); w.writerows(rows)
     atomic_write_text(path, buf.getvalue())
 
-# %% ../nbs/10_cli.ipynb #4a44e8e5
+# %% ../nbs/10_cli.ipynb #371335bb
 BATCH_COLUMNS = ("point", "status", "error", "seconds")  # what run_batch adds to each row besides the parameters
 
 def result_metrics(rows:list[dict], params:list[str]) -> list[str]:
@@ -714,6 +729,7 @@ def result_metrics(rows:list[dict], params:list[str]) -> list[str]:
     return [k for k in dict.fromkeys(k for r in rows for k in r)
             if k not in skip and any(isinstance(r.get(k), (int, float)) and not isinstance(r.get(k), bool) for r in rows)]
 
+# %% ../nbs/10_cli.ipynb #26d8d7c3
 def plot_comparison(rows:list[dict], # Rows as returned by `run_batch`
                     params:list[str], # The grid's parameter names
                     out, # Image path (PNG)

@@ -14,7 +14,7 @@ __all__ = ['DTYPES', 'OFFLINE_VARS', 'CodexError', 'ConfigError', 'DataError', '
            'SafetyError', 'CodexWarning', 'seed_everything', 'resolve_device', 'resolve_dtype', 'cpu_has_native_bf16',
            'offline', 'quiet_libraries', 'phase', 'cache_dir', 'sha256_file', 'atomic_write_text', 'atomic_dir']
 
-# %% ../nbs/00_core.ipynb #51ab6bb6
+# %% ../nbs/00_core.ipynb #b6c2e183
 class CodexError(Exception):
     "Base of every error a user can act on: `message` says what is wrong, `hint` what to do about it."
     exit_code = 2
@@ -25,6 +25,7 @@ class CodexError(Exception):
         super().__init__(self.__str__())
     def __str__(self): return self.message + (f"\n  hint: {self.hint}" if self.hint else "")
 
+# %% ../nbs/00_core.ipynb #cd2109cb
 class ConfigError(CodexError):     "A configuration key or value is invalid."
 class DataError(CodexError):       "A data file is missing, malformed or violates its schema."
 class ModelError(CodexError):      "A model cannot be found, loaded or used as asked."
@@ -32,6 +33,7 @@ class DependencyError(CodexError): "An optional package a requested feature need
 class CheckpointError(CodexError): "A checkpoint or run directory is missing, incomplete or incompatible."
 class SafetyError(CodexError):     "The safety policy refused an action or could not be loaded."
 
+# %% ../nbs/00_core.ipynb #08e81a77
 class CodexWarning(UserWarning):   "Something a user should know that does not stop the work: a skipped checkpoint, a state not restored."
 
 # %% ../nbs/00_core.ipynb #918f437c
@@ -48,10 +50,11 @@ def seed_everything(seed:int # Seed for Python's `random`, NumPy and torch (all 
     torch.manual_seed(seed)
     return seed
 
-# %% ../nbs/00_core.ipynb #444c19f7
+# %% ../nbs/00_core.ipynb #30dbf062
 DTYPES = {"float32": "float32", "fp32": "float32", "bfloat16": "bfloat16", "bf16": "bfloat16",
           "float16": "float16", "fp16": "float16"}
 
+# %% ../nbs/00_core.ipynb #d270a364
 def resolve_device(device:str="auto" # `auto`, `cpu`, `cuda`, `cuda:N` or `mps`
                   ) -> str:
     "The device name to place a model on. Raises `ConfigError` for a device that is not present."
@@ -68,6 +71,7 @@ def resolve_device(device:str="auto" # `auto`, `cpu`, `cuda`, `cuda:N` or `mps`
         raise ConfigError(f"model.device={device!r} is not a device name", hint="use auto, cpu, cuda, cuda:N or mps")
     return device
 
+# %% ../nbs/00_core.ipynb #d4889a53
 def resolve_dtype(dtype:str="auto", # `auto`, `float32`/`fp32`, `bfloat16`/`bf16`, `float16`/`fp16`
                   device:str="cpu"): # A device name as returned by `resolve_device`
     "The `torch.dtype` to load and train in on `device`. Raises `ConfigError` for a dtype the device cannot run."
@@ -142,13 +146,14 @@ def phase(what:str, # What the step does, e.g. "loading model SmolLM2-135M"
     finally: timer.cancel()
     if said: print(f"{what}: done in {time.perf_counter() - start:.1f} s", flush=True, file=file)
 
-# %% ../nbs/00_core.ipynb #3db0429f
+# %% ../nbs/00_core.ipynb #4485b1e2
 def cache_dir() -> Path:
     "The codex-nb cache: `$CODEX_NB_CACHE`, else `~/.cache/codex_nb`. Created if missing."
     p = Path(os.environ.get("CODEX_NB_CACHE") or Path.home()/".cache"/"codex_nb").expanduser()
     p.mkdir(parents=True, exist_ok=True)
     return p
 
+# %% ../nbs/00_core.ipynb #66f622fa
 def sha256_file(path, # File to hash
                 chunk_size:int=1<<20) -> str: # Bytes read per chunk
     "Hex sha256 of the bytes of `path`, read in chunks (memory independent of file size)."
@@ -157,6 +162,7 @@ def sha256_file(path, # File to hash
         for chunk in iter(lambda: f.read(chunk_size), b""): h.update(chunk)
     return h.hexdigest()
 
+# %% ../nbs/00_core.ipynb #75f8aa39
 def atomic_write_text(path, # Destination file
                       text:str): # Content, written as UTF-8
     "Write `text` to `path` through a temporary file and an atomic rename."
@@ -167,6 +173,7 @@ def atomic_write_text(path, # Destination file
     os.replace(tmp, path)
     return path
 
+# %% ../nbs/00_core.ipynb #c50986d8
 @contextlib.contextmanager
 def atomic_dir(path, # Final directory; replaced if it exists
                overwrite:bool=True): # Replace an existing `path`; when False an existing `path` is kept as is
