@@ -78,7 +78,7 @@ def _json_encoder(sort_keys:bool) -> Callable[[object], str]:
 
 _dumps, _canonical = _json_encoder(False), _json_encoder(True)
 
-# %% ../nbs/04_data.ipynb #3f538c33
+# %% ../nbs/04_data.ipynb #40d6ffd8
 ON_ERROR = ("raise", "skip")
 
 @dataclass
@@ -90,10 +90,12 @@ class ReadStats:
     rejected: int = 0  # Bad lines written to the reject file (on_error="skip")
     rejects: Path|None = None  # The reject file, when on_error="skip"
 
+# %% ../nbs/04_data.ipynb #50b6f4ed
 def rejects_path(path) -> Path:
     "The default reject file of `path`: `<path>.rejects.jsonl`."
     return Path(str(path) + ".rejects.jsonl")
 
+# %% ../nbs/04_data.ipynb #3718518b
 class _RejectFile:
     "Collects rejected lines as JSONL in a temporary file, renamed to `path` on `close`."
     def __init__(self, path):
@@ -107,7 +109,7 @@ class _RejectFile:
         self.file.close()
         os.replace(self.tmp, self.path)
 
-# %% ../nbs/04_data.ipynb #01d37123
+# %% ../nbs/04_data.ipynb #a015e082
 def _raw_lines(path:Path, stack:contextlib.ExitStack, start:int=0) -> Iterable[bytes]:
     if path.suffix != ".gz":
         f = stack.enter_context(open(path, "rb"))
@@ -159,6 +161,7 @@ def _scan(path, on_error:str="raise", rejects=None, stats:ReadStats|None=None, c
             if stats.rejected and warn:
                 warnings.warn(f"{path}: skipped {stats.rejected} bad line(s), written to {rejected.path}", stacklevel=2)
 
+# %% ../nbs/04_data.ipynb #e7174cb3
 def iter_jsonl_lines(path, # JSONL file, plain or .gz
                      on_error:str="raise", # "raise": stop at the first bad line; "skip": write it to the reject file and go on
                      rejects=None, # Reject file for on_error="skip"; default `<path>.rejects.jsonl`
@@ -168,6 +171,7 @@ def iter_jsonl_lines(path, # JSONL file, plain or .gz
     "Yield `(line_number, line_without_line_end, record)` for each good non-blank line. Raises `DataError` naming file:line:col."
     for lineno, _, line, record in _scan(path, on_error, rejects, stats, check): yield lineno, line, record
 
+# %% ../nbs/04_data.ipynb #b601a9de
 def read_jsonl(path, # JSONL file, plain or .gz
                on_error:str="raise", # "raise" or "skip" (bad lines go to `rejects`)
                rejects=None, # Reject file for on_error="skip"; default `<path>.rejects.jsonl`
@@ -176,7 +180,7 @@ def read_jsonl(path, # JSONL file, plain or .gz
     "Stream the records (dicts) of a JSONL file. Raises `DataError` naming file:line:col for a malformed line."
     for _, _, _, record in _scan(path, on_error, rejects, stats): yield record
 
-# %% ../nbs/04_data.ipynb #7f833b42
+# %% ../nbs/04_data.ipynb #7f4e84d5
 def records_from(obj # A JSONL path, an iterable of dicts, or a `datasets.Dataset` / `IterableDataset`
                 ) -> Iterator[dict]:
     "Stream the records (dicts) held by `obj`. Raises `DataError` for a `DatasetDict`, a lone dict, or a non-dict record."
@@ -192,6 +196,7 @@ def records_from(obj # A JSONL path, an iterable of dicts, or a `datasets.Datase
         yield record
 
 
+# %% ../nbs/04_data.ipynb #0ff66622
 def write_jsonl(records, # Records to write: an iterable of dicts, a `datasets.Dataset`, or a JSONL path
                 path) -> Path: # Destination; written atomically
     "Write `records` as UTF-8 JSONL (LF line ends, non-ASCII kept), streaming, and return the path."
