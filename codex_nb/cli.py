@@ -422,7 +422,8 @@ DOCTOR_PACKAGES = [  # (import name, distribution, feature, required)
 
 def doctor_report(runs_dir="runs", # Where to look for runs made with redaction off
                   backends:list[str]|None=None, # Tracking backends a config asks for; missing ones make it unhealthy
-                  sources:list[str]=()) -> dict: # Problems with the config's model and data (`trainer.check_sources`)
+                  sources:list[str]=() # Problems with the config's model and data (`trainer.check_sources`)
+                 ) -> dict:
     "Dependencies, devices, cache and unredacted runs: what `codex-nb doctor` prints."
     import importlib.util
     from importlib.metadata import version, PackageNotFoundError
@@ -646,7 +647,8 @@ def _finished(status_file:Path, point:dict) -> dict|None:
 def run_batch(notebook, # A notebook with a cell tagged `parameters`, including `output_dir`
               grid, # YAML file mapping parameter names to lists of values
               out_dir, # Gets points/<i>-<params>/ and results.csv
-              log=None) -> list[dict]: # Called with a line per point as the batch goes (e.g. print); None: quiet
+              log=None # Called with a line per point as the batch goes (e.g. print); None: quiet
+             ) -> list[dict]:
     "Execute `notebook` once per grid point with papermill, skipping points already done; returns the result rows.\n\nWrites `out_dir/results.csv` after each point and `out_dir/comparison.png` (see `plot_comparison`) at the end."
     notebook, grid, out_dir = Path(notebook), Path(grid), Path(out_dir)
     spec = _batch_grid(notebook, grid)
@@ -733,7 +735,8 @@ def result_metrics(rows:list[dict], params:list[str]) -> list[str]:
 def plot_comparison(rows:list[dict], # Rows as returned by `run_batch`
                     params:list[str], # The grid's parameter names
                     out, # Image path (PNG)
-                    max_panels:int=6) -> Path|None: # Panels drawn at most (the first metrics reported)
+                    max_panels:int=6 # Panels drawn at most (the first metrics reported)
+                   ) -> Path|None:
     """Each numeric result per grid point, one panel per result, the y axis scaled to the values (differences of a few
     percent stay visible); returns the image path, or None when no point reported a number."""
     import matplotlib

@@ -20,7 +20,8 @@ class CodexError(Exception):
     exit_code = 2
     def __init__(self,
                  message:str, # What is wrong, naming the file, line, key or path at fault
-                 hint:str|None=None): # What the user should do about it
+                 hint:str|None=None # What the user should do about it
+                ):
         self.message,self.hint = message,hint
         super().__init__(self.__str__())
     def __str__(self): return self.message + (f"\n  hint: {self.hint}" if self.hint else "")
@@ -73,7 +74,8 @@ def resolve_device(device:str="auto" # `auto`, `cpu`, `cuda`, `cuda:N` or `mps`
 
 # %% ../nbs/00_core.ipynb #d4889a53
 def resolve_dtype(dtype:str="auto", # `auto`, `float32`/`fp32`, `bfloat16`/`bf16`, `float16`/`fp16`
-                  device:str="cpu"): # A device name as returned by `resolve_device`
+                  device:str="cpu" # A device name as returned by `resolve_device`
+                 ):
     "The `torch.dtype` to load and train in on `device`. Raises `ConfigError` for a dtype the device cannot run."
     import torch
     if dtype == "auto":
@@ -133,7 +135,8 @@ def quiet_libraries():
 def phase(what:str, # What the step does, e.g. "loading model SmolLM2-135M"
           show:bool=True, # False: say nothing (another process speaks, or progress is off)
           after:float=1.0, # Seconds the step runs before it is announced
-          file=None): # Where to say it: a text stream; None is stdout
+          file=None # Where to say it: a text stream; None is stdout
+         ):
     "Announce a step that has run `after` seconds (`what ...`), then its time (`what: done in 2.1 s`); a quicker one is not shown."
     import threading, time
     if not show:
@@ -155,7 +158,8 @@ def cache_dir() -> Path:
 
 # %% ../nbs/00_core.ipynb #66f622fa
 def sha256_file(path, # File to hash
-                chunk_size:int=1<<20) -> str: # Bytes read per chunk
+                chunk_size:int=1<<20 # Bytes read per chunk
+               ) -> str:
     "Hex sha256 of the bytes of `path`, read in chunks (memory independent of file size)."
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -164,7 +168,8 @@ def sha256_file(path, # File to hash
 
 # %% ../nbs/00_core.ipynb #75f8aa39
 def atomic_write_text(path, # Destination file
-                      text:str): # Content, written as UTF-8
+                      text:str # Content, written as UTF-8
+                     ):
     "Write `text` to `path` through a temporary file and an atomic rename."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
@@ -176,7 +181,8 @@ def atomic_write_text(path, # Destination file
 # %% ../nbs/00_core.ipynb #c50986d8
 @contextlib.contextmanager
 def atomic_dir(path, # Final directory; replaced if it exists
-               overwrite:bool=True): # Replace an existing `path`; when False an existing `path` is kept as is
+               overwrite:bool=True # Replace an existing `path`; when False an existing `path` is kept as is
+              ):
     "Yield a temporary sibling directory to fill; it is renamed to `path` only if the block completes."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")

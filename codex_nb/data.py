@@ -198,7 +198,8 @@ def records_from(obj # A JSONL path, an iterable of dicts, or a `datasets.Datase
 
 # %% ../nbs/04_data.ipynb #55145f5a
 def write_jsonl(records, # Records to write: an iterable of dicts, a `datasets.Dataset`, or a JSONL path
-                path) -> Path: # Destination; written atomically
+                path # Destination; written atomically
+               ) -> Path:
     "Write `records` as UTF-8 JSONL (LF line ends, non-ASCII kept), streaming, and return the path."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
@@ -282,7 +283,8 @@ def schema_check(schema:str) -> Callable[[dict], dict]:
 
 # %% ../nbs/04_data.ipynb #d243ae38
 def check_record(record:dict, where:str, # The record and its location, e.g. "data.jsonl:12"
-                 schema:str="prompt_completion") -> dict: # A name in `SCHEMAS`
+                 schema:str="prompt_completion" # A name in `SCHEMAS`
+                ) -> dict:
     "Validate `record` against `schema`. Raises `DataError` naming `where` (file:line) and each field at fault."
     try: return schema_check(schema)(record)
     except DataError as e: raise DataError(f"{where}: {e.message}", hint=e.hint) from None
@@ -293,7 +295,8 @@ def load_records(path, # JSONL file of records
                  schema:str="prompt_completion", # A name in `SCHEMAS`
                  on_error:str="raise", # "raise" or "skip" (bad lines and schema violations go to `rejects`)
                  rejects=None, # Reject file for on_error="skip"; default `<path>.rejects.jsonl`
-                 stats:ReadStats|None=None) -> list[dict]: # Filled in as the read goes
+                 stats:ReadStats|None=None # Filled in as the read goes
+                ) -> list[dict]:
     "Read and schema-check the records of `path`. Raises `DataError` naming file:line and field."
     out, check = [], schema_check(schema)
     with contextlib.closing(_scan(path, on_error, rejects, stats, check)) as records:
@@ -515,7 +518,7 @@ def _main_hidden():
     finally:
         if main is not None: main.__dict__.update(saved)
 
-def process_map(fn, # A function of this package, found by module name in the workers (so it pickles from a notebook too)
+def process_map(fn, # A module-level function of this package: workers import it by name, so a notebook can pass one too
                 jobs:list, processes:int, initializer=None, initargs:tuple=()) -> Iterator:
     "`fn(job)` for each job in `processes` spawned workers, yielded in job order; the workers start without `__main__`."
     import multiprocessing
@@ -572,7 +575,8 @@ class Manifest(BaseModel):
 def build_manifest(path, # A JSONL file, plain or .gz
                    params:dict|None=None, # Creation parameters to record
                    schema:str|None=None, # Check every record against this schema and record it; None: JSON objects only
-                   offset_every:int=1) -> Manifest: # Keep the offset of every Nth record (huge files)
+                   offset_every:int=1 # Keep the offset of every Nth record (huge files)
+                  ) -> Manifest:
     "Scan `path` once, streaming, and describe it. Raises `DataError` for a missing file, a malformed line or a schema violation."
     path = Path(path)
     if offset_every < 1: raise DataError(f"offset_every={offset_every}: must be >= 1", hint="use 1 to keep every offset")
@@ -627,7 +631,8 @@ def load_manifest(path) -> Manifest:
 
 # %% ../nbs/04_data.ipynb #319297fd
 def verify_manifest(path, # The data file; its manifest is `<path>.manifest.json`
-                    deep:bool=False) -> Manifest: # Also re-scan the records and compare count, offsets and schema
+                    deep:bool=False # Also re-scan the records and compare count, offsets and schema
+                   ) -> Manifest:
     "Check `path` against its saved manifest. Raises `DataError` if the file changed or the manifest is missing."
     saved, path = load_manifest(path), Path(path)
     changed = f"{path} changed since its manifest was written"
@@ -660,7 +665,8 @@ def _prompt_completion(prompt_ids:list[int], completion_ids:list[int], eos:int, 
 
 def tokenize_example(tokenizer, # A `transformers` tokenizer with an EOS token
                      prompt:str, completion:str,
-                     max_length:int=512) -> dict: # Maximum tokens, prompt + completion + EOS
+                     max_length:int=512 # Maximum tokens, prompt + completion + EOS
+                    ) -> dict:
     """Token ids and labels for one example: `input_ids` and `labels` are lists of equal length <= `max_length`.
 
     The EOS is added unless the completion already ends with it (a completion ending in the EOS text, such as
@@ -676,7 +682,8 @@ def _text(ids:list[int], eos:int, max_length:int) -> tuple[dict, int]:
     return dict(input_ids=ids[:max_length], labels=ids[:max_length]), len(ids)
 
 def tokenize_text(tokenizer, # A `transformers` tokenizer with an EOS token
-                  text:str, max_length:int=512) -> dict: # Maximum tokens, text + EOS
+                  text:str, max_length:int=512 # Maximum tokens, text + EOS
+                 ) -> dict:
     "Token ids and labels (equal to the ids) of `text + EOS` (no second EOS if the text ends with one), cut to `max_length`."
     return _text(tokenizer(text, add_special_tokens=False)["input_ids"], tokenizer.eos_token_id, max_length)[0]
 
@@ -685,7 +692,8 @@ def _render(tokenizer, messages:list, generation_prompt:bool=False) -> str:
     return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation_prompt)
 
 def chat_segments(tokenizer, # A `transformers` tokenizer with a chat template
-                  messages:list[dict]) -> tuple[list[tuple[str, bool]], bool]: # Chat turns: dicts with role and content
+                  messages:list[dict] # Chat turns: dicts with role and content
+                 ) -> tuple[list[tuple[str, bool]], bool]:
     "The rendered chat as `(text, trained)` segments, and whether every assistant turn is trained (else only the final one)."
     if not getattr(tokenizer, "chat_template", None):
         raise DataError("the tokenizer has no chat template, which the 'messages' schema needs",
@@ -728,7 +736,8 @@ def _messages(pieces:list[tuple[list[int], bool]], max_length:int) -> tuple[dict
 
 def tokenize_messages(tokenizer, # A `transformers` tokenizer with a chat template
                       messages:list[dict], # Chat turns: dicts with role and content
-                      max_length:int=512) -> dict: # Maximum tokens; cut from the right
+                      max_length:int=512 # Maximum tokens; cut from the right
+                     ) -> dict:
     "Token ids and labels of a chat: labels on the assistant turns (see `chat_segments`), -100 elsewhere."
     pieces = [(tokenizer(text, add_special_tokens=False)["input_ids"], trained) for text, trained in chat_segments(tokenizer, messages)[0]]
     return _messages(pieces, max_length)[0]
@@ -744,7 +753,8 @@ def tokenize_record(tokenizer, record:dict, max_length:int=512, schema:str="prom
 # %% ../nbs/04_data.ipynb #50dc3998
 def tokenize_records(records, # Records: a list of dicts, a `datasets.Dataset` or a JSONL path
                      tokenizer, max_length:int=512,
-                     schema:str="prompt_completion") -> list[dict]: # A name in `SCHEMAS`
+                     schema:str="prompt_completion" # A name in `SCHEMAS`
+                    ) -> list[dict]:
     "Tokenize records; examples with no trained position left after truncation are dropped."
     out = []
     for i, record in enumerate(records_from(records)):
@@ -789,7 +799,8 @@ def _ids(tokenizer, texts:list[str]) -> list[list[int]]:
 def tokenize_batch(tokenizer, # A `transformers` tokenizer with an EOS token (and a chat template for `messages`)
                    records:list[dict], # Records of `schema`
                    max_length:int=512,
-                   schema:str="prompt_completion") -> list[tuple[dict, int]]: # A name in `SCHEMAS`
+                   schema:str="prompt_completion" # A name in `SCHEMAS`
+                  ) -> list[tuple[dict, int]]:
     """`(tokenize_record(record), length before cutting)` for each record, with one tokenizer call per field.
 
     The examples are exactly `tokenize_record`'s (same ids and labels); the length is the example's token count
@@ -961,7 +972,8 @@ def build_tokenized_store(path, # A JSONL file; every record is checked against 
                           tokenizer, max_length:int=512, schema:str="prompt_completion",
                           num_proc:int|None=None, # Worker processes for a chat file of 8 MB or more; None: `available_cores()`
                           chunk_size:int=1000, # Records per batched tokenizer call
-                          progress:bool=False) -> TokenizedDataset: # Show a progress bar (records)
+                          progress:bool=False # Show a progress bar (records)
+                         ) -> TokenizedDataset:
     "Tokenize `path` into a `TokenizedDataset` at `directory` (see above). Raises `DataError` naming file:line."
     import pickle, codex_nb.data
     from tqdm.auto import tqdm
@@ -1029,7 +1041,8 @@ def _drop_list(counts:dict) -> str:
 def check_tokenized(dataset:TokenizedDataset, # A store, e.g. from `tokenize_jsonl`
                     eos_token_id:int, # The tokenizer's EOS id
                     max_dropped_fraction:float=0.01, # Fail when more of the records than this are dropped
-                    what:str="data") -> str|None: # The data's name in messages, e.g. the split file
+                    what:str="data" # The data's name in messages, e.g. the split file
+                   ) -> str|None:
     """The label audit of a tokenized file: raises `DataError` for what would waste a run, returns a notice or None.
 
     Fails when no example has a trained token, when `dropped / records > max_dropped_fraction` (naming
@@ -1082,7 +1095,8 @@ def _mix64(x):
 
 def seeded_permutation(n:int, # Length of the permutation
                        seed:int, # Seed; with `salt`, the only thing the order depends on
-                       *salt:int): # More integers mixed into the key, e.g. the epoch
+                       *salt:int # More integers mixed into the key, e.g. the epoch
+                      ):
     """A permutation of `range(n)` (an int64 array of shape (n,)) that depends only on `seed` and `salt`.
 
     Positions are sorted by `mix64(i + key)`, the key being a BLAKE2b digest of the seed and salt; ties (if two hashes
@@ -1095,7 +1109,8 @@ def seeded_permutation(n:int, # Length of the permutation
 # %% ../nbs/04_data.ipynb #ff253d44
 def length_grouped_batches(lengths, # Token count of each example (a list or an array)
                            batch_size:int, seed:int, epoch:int=0, # The order depends only on (seed, epoch)
-                           window:int=16) -> list[list[int]]: # Batches sorted together
+                           window:int=16 # Batches sorted together
+                          ) -> list[list[int]]:
     "Batches of example indices, grouped by length within windows, in a seeded order (`seeded_permutation`)."
     import numpy as np
     lengths = np.asarray(lengths)
