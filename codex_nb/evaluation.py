@@ -26,7 +26,7 @@ __all__ = ['CODE_STOPS', 'SUMMARY_FIELDS', 'TEXT_METRICS', 'CORPUS_METRICS', 'ru
            'end_of_turn', 'generation_stops', 'default_stops', 'sample_id', 'prompts_and_references', 'EvalResult',
            'evaluate_run', 'log_eval_summary', 'record_eval_bypass', 'load_conversation', 'chat_turns', 'generate']
 
-# %% ../nbs/09_evaluation.ipynb #d20b53f2
+# %% ../nbs/09_evaluation.ipynb #a91d9204
 def run_config(run_dir) -> RunConfig:
     "The resolved config of a run. Raises `CheckpointError` if `run_dir` is not a run directory."
     path = Path(run_dir)/"config.yaml"
@@ -34,6 +34,7 @@ def run_config(run_dir) -> RunConfig:
         raise CheckpointError(f"{run_dir} is not a run directory (no config.yaml)", hint="pass a directory made by codex-nb train: runs/<run_name> (make demo writes runs/demo)")
     return load_config_file(path)
 
+# %% ../nbs/09_evaluation.ipynb #353428fc
 def _kept(run_dir:Path) -> list[str]:
     "The names `adapter_dir` accepts for this run: `final` if it finished, then each kept checkpoint."
     return ["final"] * (run_dir/"adapter"/"adapter_config.json").exists() + [p.name for p in sorted((run_dir/"checkpoints").glob("step_*"))]
@@ -51,6 +52,7 @@ def adapter_dir(run_dir, checkpoint:str|None=None) -> Path:
                               hint=f"choose one of {kept}" if kept else "train the run to completion first")
     return path
 
+# %% ../nbs/09_evaluation.ipynb #0e877e32
 def load_run_model(run_dir, checkpoint:str|None=None, device:str|None=None,
                    reuse:tuple|None=None): # What an earlier call returned for the same run: its base model is kept
     """`(peft_model, tokenizer, cfg)` for a run's checkpoint, in eval mode, the checkpoint's adapter active.
@@ -69,12 +71,13 @@ def load_run_model(run_dir, checkpoint:str|None=None, device:str|None=None,
         model, tok = load_model(source, device=device or cfg.model.device, dtype=cfg.model.dtype)
     return load_adapter(model, path, adapter_name=checkpoint or "final").eval(), tok, cfg
 
-# %% ../nbs/09_evaluation.ipynb #5486ff5d
+# %% ../nbs/09_evaluation.ipynb #f7b08592
 def progress_bar(total:int, label:str|None, unit:str="record"):
     "A tqdm bar on stderr titled `label`; a disabled one when `label` is None."
     from tqdm import tqdm
     return tqdm(total=total, desc=label, unit=unit, disable=label is None, dynamic_ncols=True)
 
+# %% ../nbs/09_evaluation.ipynb #6791bd1e
 def sample_nll(model, tok, records:list[dict], max_length:int=512, batch_size:int=8,
                schema:str="prompt_completion", # How records are tokenized (as in training)
                progress:str|None=None) -> list[tuple[float, int]]: # A progress bar's title; None: no bar
@@ -92,7 +95,7 @@ def sample_nll(model, tok, records:list[dict], max_length:int=512, batch_size:in
             bar.update(len(nll))
     return out
 
-# %% ../nbs/09_evaluation.ipynb #c6f3030d
+# %% ../nbs/09_evaluation.ipynb #a96eac50
 CODE_STOPS = ["\ndef ", "\nclass ", "\nif ", "\nprint(", "\n#"]
 
 def truncate_at_stops(text:str, stops:list[str]) -> str:
@@ -100,6 +103,7 @@ def truncate_at_stops(text:str, stops:list[str]) -> str:
     cut = min((i for i in (text.find(s) for s in stops) if i >= 0), default=len(text))
     return text[:cut]
 
+# %% ../nbs/09_evaluation.ipynb #5ac38ab7
 class StopOnGenerated:
     "A `generate` stopping criterion: a sequence is done once the text generated after the prompt holds a stop sequence."
     def __init__(self, tok, prompt_length:int, # Tokens of the (left-padded) prompts: where generated text starts
@@ -113,6 +117,7 @@ class StopOnGenerated:
         texts = self.tok.batch_decode(input_ids[:, start:], skip_special_tokens=True)
         return torch.tensor([any(s in t for s in self.stops) for t in texts], dtype=torch.bool, device=input_ids.device)
 
+# %% ../nbs/09_evaluation.ipynb #6c164939
 def generate_texts(model, tok, prompts:list[str], # Prompts, generated in batches
                    max_new_tokens:int=192, batch_size:int=8,
                    stops:list[str]|None=None, # Stop sequences, cut from the text; None: none (see `default_stops`)
@@ -158,7 +163,7 @@ def chat_prompt(tok, # A `transformers` tokenizer with a chat template
     try: return tok.apply_chat_template([dict(m) for m in messages], tokenize=False, add_generation_prompt=True)
     except Exception as e: raise DataError(f"the chat template refused the conversation: {e}", hint="check the roles and their order") from None
 
-# %% ../nbs/09_evaluation.ipynb #d2fdf431
+# %% ../nbs/09_evaluation.ipynb #e7d291ed
 def end_of_turn(tok) -> str|None:
     "The text a tokenizer's chat template writes after an assistant's answer (`<|im_end|>`, `<|eot_id|>`), or None."
     if not getattr(tok, "chat_template", None): return None
@@ -168,6 +173,7 @@ def end_of_turn(tok) -> str|None:
     after = text.split(marker, 1)[1].split() if marker in text else []
     return after[0] if after else None
 
+# %% ../nbs/09_evaluation.ipynb #bfa4fd16
 def generation_stops(model, tok, stops:list[str], # Stop sequences of the data (see `default_stops`)
                      chat:bool=False) -> tuple[list[int], list[str]]: # Whether prompts are chats (add the end of turn)
     "`(stop_token_ids, stops)` for `generate_texts`: the EOS ids, for a chat the end of turn, and `stops`."
@@ -181,12 +187,13 @@ def generation_stops(model, tok, stops:list[str], # Stop sequences of the data (
         elif turn_end not in stops: stops.append(turn_end)  # plain text in the template: found in the decoded text
     return list(dict.fromkeys(i for i in ids if i is not None)), stops
 
+# %% ../nbs/09_evaluation.ipynb #da604600
 def default_stops(cfg:RunConfig) -> list[str]:
     "The stop sequences of a run's data: `eval.stop` when set, `CODE_STOPS` for HumanEval, else none."
     if cfg.eval.stop is not None: return list(cfg.eval.stop)
     return list(CODE_STOPS) if cfg.data.source is None and cfg.data.dataset == "humaneval" else []
 
-# %% ../nbs/09_evaluation.ipynb #80cf0ac8
+# %% ../nbs/09_evaluation.ipynb #f4c47894
 def sample_id(record:dict, index:int, # The record and its position in the split (0-based)
               key:str|None=None): # The run's split key field (`data.split_key`), tried first
     "The id of a record in per-sample outputs: its `key` field, else `id`, else `task_id`, else `index`."
@@ -194,6 +201,7 @@ def sample_id(record:dict, index:int, # The record and its position in the split
         if name is not None and name in record: return record[name]
     return index
 
+# %% ../nbs/09_evaluation.ipynb #76ee3dc1
 def prompts_and_references(tok, records:list[dict], schema:str) -> list[tuple[str, str]]:
     """`(prompt, reference)` per record: the text the model is given and the answer its output is scored against.
 
@@ -210,7 +218,7 @@ def prompts_and_references(tok, records:list[dict], schema:str) -> list[tuple[st
         pairs.append((chat_prompt(tok, turns[:last]), turns[last]["content"]))
     return pairs
 
-# %% ../nbs/09_evaluation.ipynb #8048ae92
+# %% ../nbs/09_evaluation.ipynb #2e4879e6
 @dataclass
 class EvalResult:
     "Scores of one `evaluate_run` call."
@@ -241,6 +249,7 @@ class EvalResult:
         head = f"| metric ({self.split}) | " + " | ".join(models) + " |\n|---|" + "---:|" * len(models)
         return "\n".join([head] + [f"| {m} | " + " | ".join(value(model, m) for model in models) + " |" for m in metrics])
 
+# %% ../nbs/09_evaluation.ipynb #361772ea
 SUMMARY_FIELDS = ["time", "run", "model", "split", "metric", "value", "n"]
 TEXT_METRICS = {"exact_match": dict(strip_only=True), "f1": {}, "rouge_l": {}}  # scored per sample, then averaged
 CORPUS_METRICS = ("bleu", "chrf")  # corpus-level only (sacreBLEU)
@@ -412,6 +421,7 @@ def _applicable(metrics:list[str], schema:str, explicit:bool) -> list[str]:
                           "records do not have", hint="use --metrics exact_match,f1,rouge_l,bleu,chrf")
     return metrics
 
+# %% ../nbs/09_evaluation.ipynb #2aaad2a9
 def log_eval_summary(run_dir, cfg:RunConfig, rows:list[dict], filters=None):
     "Log the scores to the run's trackers (metrics.ndjson, and MLflow/TensorBoard when configured) at the run's last step."
     from codex_nb.tracking import finish_trackers, make_trackers
@@ -437,7 +447,7 @@ def record_eval_bypass(run_dir, reason:str, split:str):
         dict(reason=reason, split=split, user=getpass.getuser(), time=datetime.now(timezone.utc).isoformat(timespec="seconds")))
     atomic_write_text(path, json.dumps(info, indent=1, default=str))
 
-# %% ../nbs/09_evaluation.ipynb #a8816930
+# %% ../nbs/09_evaluation.ipynb #07a8cca4
 def load_conversation(path) -> list[dict]:
     """The turns of a conversation in a JSON file: a list of `{"role": ..., "content": ...}`, or an object with `messages`
     (a line of a chat JSONL file).
@@ -466,6 +476,7 @@ def _check_turns(turns:list, where:str) -> list:
                             hint='each turn is {"role": "system"|"user"|"assistant"|"tool", "content": str}') from None
     return turns
 
+# %% ../nbs/09_evaluation.ipynb #0737c327
 def chat_turns(prompt:str|None=None, # The next user turn
                system:str|None=None, # A system turn, put first
                messages:list[dict]|None=None, # The conversation so far
@@ -486,6 +497,7 @@ def chat_turns(prompt:str|None=None, # The next user turn
                           hint="end it with a user turn, or give PROMPT as the next one")
     return turns
 
+# %% ../nbs/09_evaluation.ipynb #1ace2439
 def _why_empty(model, tok, text:str, answer:str, stop_ids:list[int], stops:list[str], chat:bool, raw:bool) -> str:
     "Why `answer` to the prompt `text` came out empty, from the first token the model picks (greedy)."
     import torch
