@@ -39,6 +39,7 @@ LOGIT_GATE = 1e-4  # max |Δlogit| of the merged model against the adapter on it
 
 _TORCH_NAMES = {"float32": "f32", "float16": "f16", "bfloat16": "bf16"}
 
+# %% ../nbs/09a_export.ipynb #87065fc2
 def _later_quants(format): return ", ".join(FORMAT_QUANTS[format])
 
 def check_request(format:str, # hf, gguf or gguf-lora
@@ -55,6 +56,7 @@ def check_request(format:str, # hf, gguf or gguf-lora
                       hint=f"{format} takes {_later_quants(format)}; k-quants (q4_k_m, ...) and i-quants need llama.cpp's "
                            "llama-quantize, run on the f16 GGUF this command writes")
 
+# %% ../nbs/09a_export.ipynb #69156440
 def default_quant(format:str, model_dtype:str="float32") -> str:
     "`hf`: the base model's dtype; `gguf`: f16 (q8_0 on request); `gguf-lora`: f32 (an adapter is small)."
     return {"hf": _TORCH_NAMES.get(model_dtype, "f32"), "gguf": "f16", "gguf-lora": "f32"}[format]
@@ -87,12 +89,14 @@ def make_readable(directory:Path):
     "Give every file under `directory` mode 0644 and every folder 0755: other users of the machine can read them."
     for p in [directory, *Path(directory).rglob("*")]: p.chmod(0o755 if p.is_dir() else 0o644)
 
+# %% ../nbs/09a_export.ipynb #1d0d4ed3
 def eos_token_ids(model, tok) -> list[int]:
     "Every id that ends generation: the tokenizer's EOS, then the generation config's (an int or a list), in order."
     found = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
     found = found if isinstance(found, list) else [found]
     return list(dict.fromkeys(i for i in [tok.eos_token_id, *found] if i is not None))
 
+# %% ../nbs/09a_export.ipynb #7f3219cf
 def save_hf(model, # A merged float32 `transformers` model
             tok, out:Path, # Directory to fill (it exists and is empty)
             quant:str="f32"): # f32, f16 or bf16: the dtype the weights are stored in
@@ -128,6 +132,7 @@ def check_architecture(config) -> str:
                          hint="export --format hf instead; codex-nb writes no scaling or linear scaling")
     return GGUF_ARCHITECTURES[model_type]
 
+# %% ../nbs/09a_export.ipynb #e7e342a5
 def rope_scaling(config) -> dict|None:
     "The rope scaling settings of `config` (transformers 5 `rope_parameters` or the older `rope_scaling`); None when plain."
     params = getattr(config, "rope_parameters", None) or getattr(config, "rope_scaling", None) or {}
@@ -135,17 +140,20 @@ def rope_scaling(config) -> dict|None:
     kind = params.get("rope_type", params.get("type"))
     return None if kind in (None, "default") else dict(params, rope_type=kind)
 
+# %% ../nbs/09a_export.ipynb #1b1a40d2
 def rope_theta(config, layer_type:str="full_attention") -> float:
     "The rotary base frequency of `config` (per layer type for Gemma 3)."
     params = getattr(config, "rope_parameters", None) or {}
     params = params.get(layer_type, params) if layer_type in params else params
     return float(params.get("rope_theta", getattr(config, "rope_theta", 10000.0)))
 
+# %% ../nbs/09a_export.ipynb #7f0aa6a7
 def permute_rotary(weight, n_head:int):
     "Reorder the rows of a q or k projection (or of its LoRA B, or its bias) from transformers' rotary halves to llama.cpp's pairs."
     shape = weight.shape
     return weight.reshape(n_head, 2, shape[0] // n_head // 2, *shape[1:]).swapaxes(1, 2).reshape(shape)
 
+# %% ../nbs/09a_export.ipynb #a8e8a15a
 def gguf_tensor(arch:str, name:str, array, config):
     "`array` (a transformers tensor as float32 NumPy, already renamed to the GGUF `name`) laid out as llama.cpp reads it."
     if arch == "llama" and re.search(r"\.attn_q\.", name): return permute_rotary(array, config.num_attention_heads)
@@ -181,6 +189,7 @@ def write_hparams(writer, config, arch:str):
         writer.add_rope_scaling_type(gguf.RopeScalingType.LINEAR); writer.add_rope_scaling_factor(float(scaling["factor"]))
     writer.add_vocab_size(c.vocab_size)
 
+# %% ../nbs/09a_export.ipynb #0a7343ab
 def gguf_tensors(model, arch:str):
     "`(gguf_name, float32 array)` for each weight of `model`, renamed with the `gguf` package's map and laid out for llama.cpp."
     import gguf
@@ -199,6 +208,7 @@ def gguf_tensors(model, arch:str):
                              hint="export --format hf instead")
         yield name, gguf_tensor(arch, name, tensor.detach().float().cpu().numpy(), config)
 
+# %% ../nbs/09a_export.ipynb #dedefdae
 def encode_tensor(array, quant:str):
     "`(data, raw_dtype)` for `GGUFWriter.add_tensor`: vectors stay float32; a matrix whose rows do not fill whole blocks is float16."
     import gguf, numpy as np
@@ -229,6 +239,7 @@ def pre_tokenizer_name(tok) -> str:
     raise ModelError(f"the tokenizer's pre-tokenizer ({' + '.join(map(str, kinds)) or 'none'}) has no llama.cpp equivalent codex-nb knows",
                      hint="llama.cpp would split text differently from the tokenizer the run trained with; export --format hf instead")
 
+# %% ../nbs/09a_export.ipynb #65e1d601
 def tokenizer_metadata(tok, vocab_rows:int) -> dict:
     """The vocabulary of a byte-level BPE tokenizer as GGUF stores it: tokens (padded to `vocab_rows`), types, merges, ids.
 
@@ -252,6 +263,7 @@ def tokenizer_metadata(tok, vocab_rows:int) -> dict:
                 add_eos=tok.eos_token_id is not None and probe[-1] == tok.eos_token_id,
                 chat_template=tok.chat_template if isinstance(tok.chat_template, str) else None)
 
+# %% ../nbs/09a_export.ipynb #15c61fc5
 def write_tokenizer(writer, meta:dict):
     "Add `tokenizer_metadata` to a `GGUFWriter` under llama.cpp's keys."
     writer.add_tokenizer_model(meta["model"]); writer.add_tokenizer_pre(meta["pre"])
@@ -337,11 +349,13 @@ def chat_family(tok) -> tuple[str|None, str|None]:
         if all(_render_family(family, add(ms)) == r for ms, r in zip(_PROBES, rendered)): return family, system
     return None, None
 
+# %% ../nbs/09a_export.ipynb #ceaef704
 def stop_tokens(model, tok, family:str|None=None) -> list[str]:
     "The texts that end a reply: each EOS token (`eos_token_ids`), then the chat family's end-of-turn marker."
     stops = [tok.convert_ids_to_tokens(i) for i in eos_token_ids(model, tok)] + ([CHAT_FAMILIES[family][1]] if family else [])
     return list(dict.fromkeys(stops))
 
+# %% ../nbs/09a_export.ipynb #4439d3c1
 def modelfile(gguf_name:str, model, tok, adapter:str|None=None) -> str:
     """An Ollama Modelfile for `gguf_name` beside it: FROM, TEMPLATE (a Go template for the families of `CHAT_FAMILIES`,
     else the Jinja template as a comment with a note), SYSTEM for a default system prompt, and a stop per `stop_tokens`.
@@ -381,6 +395,7 @@ def lora_layers(model) -> dict:
         layers[name] = module
     return layers
 
+# %% ../nbs/09a_export.ipynb #ae6817da
 def write_gguf_lora(model, # A PEFT model with its LoRA adapter active
                     path:Path, quant:str="f32", name:str="adapter") -> dict:
     """Write the active adapter in llama.cpp's LoRA layout; returns `{gguf tensor: rank}`.
@@ -408,6 +423,7 @@ def write_gguf_lora(model, # A PEFT model with its LoRA adapter active
     writer.write_header_to_file(); writer.write_kv_data_to_file(); writer.write_tensors_to_file(); writer.close()
     return ranks
 
+# %% ../nbs/09a_export.ipynb #88f4e529
 def lora_delta_error(model, path:Path) -> float:
     """Max |Δ|, relative to the largest update, between each weight update the LoRA GGUF at `path` describes, `(alpha / r) B @ A` as read back by the
     `gguf` package's reader, and the update PEFT applies (`get_delta_weight`) laid out as the base GGUF's weight."""
@@ -432,6 +448,7 @@ class ParityData:
     texts: list           # the raw strings tokenized, for the tokenizer check
     source: str           # where they came from, for the report
 
+# %% ../nbs/09a_export.ipynb #b6cd9793
 def parity_data(tok, cfg, run_dir:Path, split:str="test", max_samples:int=8, prompts:list[str]|None=None) -> ParityData:
     """The run's `split` records (the first `max_samples`), tokenized as in training, with their prompts; or `prompts`.
 
@@ -452,6 +469,7 @@ def parity_data(tok, cfg, run_dir:Path, split:str="test", max_samples:int=8, pro
                                           if "messages" in r else [r["prompt"], r["completion"]])]
     return ParityData(examples, [prompt(x) for x in examples], texts, f"{len(records)} records of {path.relative_to(run_dir)}")
 
+# %% ../nbs/09a_export.ipynb #221888de
 def greedy(model, prompts:list[list[int]], max_new_tokens:int, eos:list[int], pad:int) -> list[list[int]]:
     "The greedy continuation (token ids, at most `max_new_tokens`, stopping at an EOS) of each prompt, one prompt at a time."
     import torch
@@ -464,6 +482,7 @@ def greedy(model, prompts:list[list[int]], max_new_tokens:int, eos:list[int], pa
             out.append(gen[0, len(ids):].tolist())
     return out
 
+# %% ../nbs/09a_export.ipynb #bf8d96e2
 class Parity:
     "Measures models against a reference (the adapter on its base) on the same examples: perplexity, max |Δlogit|, greedy tokens."
     def __init__(self, reference, tok, data:ParityData, batch_size:int=4, max_new_tokens:int=16):
@@ -505,10 +524,12 @@ class ParityError(CodexError):
     "An export was written, but a parity gate failed (the files and parity.json are kept, marked failed)."
     exit_code = 1
 
+# %% ../nbs/09a_export.ipynb #aaf7db41
 LORA_GATES = {"f32": 1e-5, "f16": 1e-3, "bf16": 1e-2}  # max |Δ| of the adapter's weight updates, relative to the largest
 
 def gate(name:str, value, limit, passed:bool) -> dict: return dict(gate=name, value=value, limit=limit, passed=bool(passed))
 
+# %% ../nbs/09a_export.ipynb #d9196cb6
 def model_gates(row:dict, quant:str) -> list[dict]:
     "The perplexity gate of an exported model's row (and, in float32, the logit gate)."
     tolerance = QUANTS[quant][1]
@@ -518,6 +539,7 @@ def model_gates(row:dict, quant:str) -> list[dict]:
                                          row["max_abs_logit_diff"] <= LOGIT_GATE))
     return gates
 
+# %% ../nbs/09a_export.ipynb #08a77547
 def tokenizer_gates(tok, gguf_tok, meta:dict, stops:list[str], texts:list[str], model) -> list[dict]:
     "The GGUF's chat template, EOS and the Modelfile's stops against the run's tokenizer; the GGUF tokenizer's ids on `texts`."
     differ = sum(gguf_tok(t, add_special_tokens=False)["input_ids"] != tok(t, add_special_tokens=False)["input_ids"] for t in texts)
@@ -528,6 +550,7 @@ def tokenizer_gates(tok, gguf_tok, meta:dict, stops:list[str], texts:list[str], 
             gate("Modelfile stops on every EOS token", stops, eos, set(eos) <= set(stops)),
             gate("GGUF tokenizer gives the same ids", f"{len(texts) - differ}/{len(texts)} texts", f"{len(texts)}/{len(texts)}", differ == 0)]
 
+# %% ../nbs/09a_export.ipynb #930afc65
 @dataclass
 class ExportResult:
     "What `export_run` wrote and measured."
@@ -549,7 +572,7 @@ class ExportResult:
         lines += [f"{'ok  ' if g['passed'] else 'FAIL'} {g['gate']}" for g in self.gates]
         return "\n".join(lines)
 
-# %% ../nbs/09a_export.ipynb #070b5c92
+# %% ../nbs/09a_export.ipynb #88c500ee
 def base_dtype(spec_name:str) -> str:
     "The dtype the base model's weights are stored in: a directory's config.json says; GGUF models are dequantized to float32."
     spec = get_spec(spec_name)
@@ -558,12 +581,14 @@ def base_dtype(spec_name:str) -> str:
     config = json.loads((locate(spec)/"config.json").read_text())
     return str(config.get("dtype") or config.get("torch_dtype") or "float32")
 
+# %% ../nbs/09a_export.ipynb #747e4230
 def check_out_dir(out:Path, run_dir:Path):
     "Refuse an output directory that exists and is not an earlier export (no parity.json): replacing it would lose files."
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out/"parity.json").exists())) or out.resolve() == run_dir.resolve():
         raise ConfigError(f"--out {out} exists and is not an earlier export (it holds no parity.json)",
                           hint="choose a new directory, or leave --out out for RUN_DIR/export/<format>-<quant>/")
 
+# %% ../nbs/09a_export.ipynb #c0c844c3
 def read_back(out:Path, format:str, file:str|None):
     "The exported model as plain transformers reads it (float32): the directory, or the GGUF with transformers' GGUF reader."
     import torch
@@ -572,6 +597,7 @@ def read_back(out:Path, format:str, file:str|None):
     model = _quietly(AutoModelForCausalLM.from_pretrained, str(out), dtype=torch.float32, **kwargs).eval()
     return model, _quietly(AutoTokenizer.from_pretrained, str(out), **kwargs)
 
+# %% ../nbs/09a_export.ipynb #22853eb9
 def _write_hf(tmp:Path, quant:str, merged, reference, tok, parity:Parity, run_name:str, base:dict) -> tuple[dict, list, list]:
     save_hf(merged, tok, tmp, quant)
     model, _ = read_back(tmp, "hf", None)
@@ -614,6 +640,7 @@ def _report(result:ExportResult, folder:Path, extra:dict, base:dict, data:Parity
                 forced=dict(by=getpass.getuser(), failed=[g["gate"] for g in result.gates if not g["passed"]]) if force and not result.passed else None,
                 seconds=round(result.seconds, 2))
 
+# %% ../nbs/09a_export.ipynb #070b5c92
 def export_run(run_dir, # A run directory made by `train`
                format:str="gguf", # hf, gguf or gguf-lora
                quant:str|None=None, # See `FORMAT_QUANTS`; None: `default_quant`
