@@ -80,7 +80,8 @@ def progress_bar(total:int, label:str|None, unit:str="record"):
 # %% ../nbs/09_evaluation.ipynb #6791bd1e
 def sample_nll(model, tok, records:list[dict], max_length:int=512, batch_size:int=8,
                schema:str="prompt_completion", # How records are tokenized (as in training)
-               progress:str|None=None) -> list[tuple[float, int]]: # A progress bar's title; None: no bar
+               progress:str|None=None # A progress bar's title; None: no bar
+              ) -> list[tuple[float, int]]:
     "Per record: (summed NLL in nats over the tokens that carry a label, number of those tokens)."
     import torch
     device = next(model.parameters()).device
@@ -125,7 +126,8 @@ def generate_texts(model, tok, prompts:list[str], # Prompts, generated in batche
                    do_sample:bool=False, temperature:float=0.2, top_p:float=0.95,
                    seed:int=0, # Seeds sampling, batch by batch, so results do not depend on earlier calls
                    stop_token_ids:list[int]|None=None, # Token ids that end a sequence; None: the tokenizer's EOS
-                   progress:str|None=None): # A progress bar's title (one tick per prompt); None: no bar
+                   progress:str|None=None # A progress bar's title (one tick per prompt); None: no bar
+                  ):
     "Completions of `prompts` (decoded, cut at stop sequences), in order: one string per prompt, or a list of `num_samples`."
     import torch
     from transformers import StoppingCriteriaList
@@ -153,7 +155,8 @@ def generate_texts(model, tok, prompts:list[str], # Prompts, generated in batche
 
 # %% ../nbs/09_evaluation.ipynb #df5ea199
 def chat_prompt(tok, # A `transformers` tokenizer with a chat template
-                messages:list[dict]) -> str: # The conversation so far: dicts with role and content
+                messages:list[dict] # The conversation so far: dicts with role and content
+               ) -> str:
     """The text a chat model answers `messages` from: the tokenizer's chat template with the generation prompt.
 
     Raises `DataError` when the tokenizer has no chat template or the template refuses the conversation."""
@@ -175,7 +178,8 @@ def end_of_turn(tok) -> str|None:
 
 # %% ../nbs/09_evaluation.ipynb #bfa4fd16
 def generation_stops(model, tok, stops:list[str], # Stop sequences of the data (see `default_stops`)
-                     chat:bool=False) -> tuple[list[int], list[str]]: # Whether prompts are chats (add the end of turn)
+                     chat:bool=False # Whether prompts are chats (add the end of turn)
+                    ) -> tuple[list[int], list[str]]:
     "`(stop_token_ids, stops)` for `generate_texts`: the EOS ids, for a chat the end of turn, and `stops`."
     ids = [tok.eos_token_id]
     model_eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
@@ -195,7 +199,8 @@ def default_stops(cfg:RunConfig) -> list[str]:
 
 # %% ../nbs/09_evaluation.ipynb #f4c47894
 def sample_id(record:dict, index:int, # The record and its position in the split (0-based)
-              key:str|None=None): # The run's split key field (`data.split_key`), tried first
+              key:str|None=None # The run's split key field (`data.split_key`), tried first
+             ):
     "The id of a record in per-sample outputs: its `key` field, else `id`, else `task_id`, else `index`."
     for name in (key, "id", "task_id"):
         if name is not None and name in record: return record[name]
@@ -335,7 +340,8 @@ def evaluate_run(run_dir, # A run directory made by `train`
                  num_samples:int|None=None, # Completions per prompt (pass@k's n); > 1 samples. Default: eval.num_samples
                  temperature:float|None=None, # Sampling temperature; giving it turns sampling on. Default: eval.temperature
                  do_sample:bool|None=None, # Default: eval.do_sample, or True when num_samples > 1
-                 progress:bool=False) -> EvalResult: # Progress bars per model and phase (loss, generate), model loading announced
+                 progress:bool=False # Progress bars per model and phase (loss, generate), model loading announced
+                ) -> EvalResult:
     """Evaluate a run's adapter (and the base model) on `split`; write per-sample NDJSON and `eval/summary.csv`.
 
     The settings come from the run's `config.yaml` (its `eval` group); the arguments override them for this call.
@@ -480,7 +486,8 @@ def _check_turns(turns:list, where:str) -> list:
 def chat_turns(prompt:str|None=None, # The next user turn
                system:str|None=None, # A system turn, put first
                messages:list[dict]|None=None, # The conversation so far
-               where:str="messages") -> list[dict]: # What errors call `messages` (its file, say)
+               where:str="messages" # What errors call `messages` (its file, say)
+              ) -> list[dict]:
     """The conversation a chat model is asked to answer: `system`, then `messages`, then `prompt` as a user turn.
 
     Raises `DataError` naming the turn at fault (`where[i]`), `ConfigError` when there is nothing to answer."""
@@ -521,7 +528,8 @@ def generate(run_dir, prompt:str|None=None, max_new_tokens:int=128, checkpoint:s
              system:str|None=None, # A system turn first (chat runs)
              messages:list[dict]|None=None, # The conversation so far (chat runs); `prompt`, if given, is its next user turn
              raw:bool=False, # Send `prompt` as it is, without the chat template
-             progress:bool=False) -> str: # Say what a phase over a second is doing (model loading, generation), on stderr
+             progress:bool=False # Say what a phase over a second is doing (model loading, generation), on stderr
+            ) -> str:
     """Answer `prompt` with a run's adapter (greedy); the text is redacted by the run's safety policy.
 
     Everything is checked before the model is loaded: raises `ConfigError` for options the run cannot use (`system`

@@ -99,7 +99,8 @@ def eos_token_ids(model, tok) -> list[int]:
 # %% ../nbs/09a_export.ipynb #7f3219cf
 def save_hf(model, # A merged float32 `transformers` model
             tok, out:Path, # Directory to fill (it exists and is empty)
-            quant:str="f32"): # f32, f16 or bf16: the dtype the weights are stored in
+            quant:str="f32" # f32, f16 or bf16: the dtype the weights are stored in
+           ):
     "Save `model` cast to `quant` with its tokenizer (chat template included) and a generation config naming EOS and pad."
     import torch
     dtype = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}[quant]
@@ -280,7 +281,8 @@ FILE_TYPES = {"f32": 0, "f16": 1, "q8_0": 7, "bf16": 32}  # llama.cpp's general.
 
 def write_gguf(model, # A merged float32 `transformers` causal LM
                tok, path:Path, quant:str="f16",
-               name:str="model"): # general.name
+               name:str="model" # general.name
+              ):
     """Write `model` and its tokenizer as one GGUF file at `path`; returns the count of tensors per GGML type.
 
     Raises `ModelError` before writing anything for an architecture, rope scaling or tokenizer codex-nb cannot describe."""
@@ -650,7 +652,8 @@ def export_run(run_dir, # A run directory made by `train`
                prompts:list[str]|None=None, # ...or on these prompts
                max_new_tokens:int=16, # Greedy tokens compared per prompt
                force:bool=False, # Keep going when a parity gate fails (recorded in parity.json)
-               log=print) -> ExportResult: # Where the table goes
+               log=print # Where the table goes
+              ) -> ExportResult:
     """Merge (or convert) a run's adapter, write `format` at `quant` into `out` with parity.json, and check the gates.
 
     Refusals (format, quantisation, architecture, tokenizer, adapter layout, base weights that changed) come before
@@ -695,7 +698,8 @@ def export_run(run_dir, # A run directory made by `train`
 def llama_cpp_greedy(llm, # A `llama_cpp.Llama` over the exported GGUF (with `lora_path=` for a gguf-lora)
                      prompt_ids:list[int], # The prompt's token ids (e.g. `parity_data(...).prompts[i]`)
                      max_new_tokens:int, # Tokens to take at most
-                     eos_token_id:int) -> list[int]: # The tokenizer's EOS: generation stops before it
+                     eos_token_id:int # The tokenizer's EOS: generation stops before it
+                    ) -> list[int]:
     "The greedy continuation llama.cpp gives (temperature 0, top-k 1, a fresh context), without the EOS."
     out = []
     for token in llm.generate(prompt_ids, temp=0.0, top_k=1, reset=True):

