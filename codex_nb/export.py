@@ -459,7 +459,7 @@ def parity_data(tok, cfg, run_dir:Path, split:str="test", max_samples:int=8, pro
     when there is nothing to measure on."""
     if prompts:
         examples = [tokenize_record(tok, {"text": p}, cfg.data.max_length, "text") for p in prompts]
-        return ParityData(examples, [x["input_ids"][:-1] or x["input_ids"] for x in examples], list(prompts), f"{len(prompts)} given prompts")
+        return ParityData(examples, [x["input_ids"][:-1] or x["input_ids"] for x in examples], list(prompts), f"{len(prompts)} given prompt{'s' * (len(prompts) != 1)}")
     path = run_dir/"data"/f"{split}.jsonl"
     records = load_records(path, limit=max_samples, schema=cfg.data.schema_) if path.exists() else []
     if not records: raise CheckpointError(f"no records to measure parity on in {path}", hint="give --split train or val, or --prompt TEXT")
