@@ -25,10 +25,12 @@ def best_fit_decreasing(lengths, # Item sizes (tokens per example), each <= capa
         if n > capacity: raise ValueError(f"item {i} of size {n} does not fit in a bin of {capacity}")
         k = bisect.bisect_left(room, (n, -1))  # the fullest bin with space for n
         if k == len(room):
-            bins.append([i]); bisect.insort(room, (capacity - n, len(bins) - 1))
+            bins.append([i])
+            bisect.insort(room, (capacity - n, len(bins) - 1))
             continue
         space, b = room.pop(k)
-        bins[b].append(i); bisect.insort(room, (space - n, b))
+        bins[b].append(i)
+        bisect.insort(room, (space - n, b))
     return bins
 
 # %% ../nbs/04a_packing.ipynb #08eba1a6

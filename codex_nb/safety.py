@@ -33,15 +33,17 @@ from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
 from detect_secrets.plugins.twilio import TwilioKeyDetector
 from .core import SafetyError, atomic_write_text
 import logging
-# importing detect-secrets calls logging.captureWarnings(True), which sends every warning of the process to a logger
-# with no handler: codex-nb's own warnings (skipped lines, checkpoints) would vanish. Hand them back to `warnings`.
-logging.captureWarnings(False)
+import getpass
+from datetime import datetime, timezone
 
 # %% auto #0
 __all__ = ['PRIVATE_KEY', 'PREFIXED_DETECTORS', 'GITHUB_PAT', 'HUGGINGFACE_TOKEN', 'OPENAI_KEY', 'JWT', 'SECRET_DETECTORS',
            'URL_CREDENTIALS', 'EMAIL', 'IP_ADDRESS', 'PHONE', 'GENERIC_SECRET', 'BEARER', 'QUOTED_STRING',
            'ASSIGNED_VALUE', 'DETECTORS', 'DETECTOR_NAMES', 'Action', 'Finding', 'Detector', 'SafetyPolicy',
            'SafetyFilters', 'join_literals', 'RecordRedactor', 'bypass_info']
+
+# %% ../nbs/05_safety.ipynb #5bad70e4
+logging.captureWarnings(False)  # detect-secrets turned it on at import
 
 # %% ../nbs/05_safety.ipynb #3af08abd
 @dataclass(frozen=True)
@@ -411,7 +413,7 @@ def _policy_problem(err:dict) -> str:
     msg = err["msg"].removeprefix("Value error, ")
     return msg if msg.startswith(key) else f"{key}: {msg}"  # the message may already name the item, e.g. banned_patterns[0]
 
-# %% ../nbs/05_safety.ipynb #f8e4bbb4
+# %% ../nbs/05_safety.ipynb #cc2c4c93
 def _banned_phrase_regex(phrase:str, case_sensitive:bool=False) -> re.Pattern:
     "Whole-word regex for a literal phrase; any run of whitespace matches a space."
     phrase = phrase.strip()
@@ -420,11 +422,13 @@ def _banned_phrase_regex(phrase:str, case_sensitive:bool=False) -> re.Pattern:
     after = r"(?!\w)" if re.search(r"\w$", phrase) else ""
     return re.compile(before + body + after, 0 if case_sensitive else re.IGNORECASE)
 
+# %% ../nbs/05_safety.ipynb #b33f5f0b
 def _token_regex(template:str) -> re.Pattern:
     "Regex matching any token `template.format(kind=...)` can produce."
     parts = [re.escape(part.replace("{{", "{").replace("}}", "}")) for part in template.split("{kind}")]
     return re.compile("[a-z_]+".join(parts))
 
+# %% ../nbs/05_safety.ipynb #40312777
 def _split_trigger(trigger:str) -> tuple[str, str]:
     "A trigger's first character (a literal, maybe escaped) and the rest."
     head = trigger[:2] if trigger.startswith("\\") else trigger[:1]
@@ -434,6 +438,7 @@ def _split_trigger(trigger:str) -> tuple[str, str]:
         raise ValueError(f"trigger {trigger!r} must start with one literal character")
     return head, rest
 
+# %% ../nbs/05_safety.ipynb #3ee0e5d3
 class SafetyFilters:
     "Scan and redact text, records and log objects according to a `SafetyPolicy`."
     def __init__(self, policy:SafetyPolicy|None=None): # None: the built-in default (all detectors on, nothing banned)
@@ -478,6 +483,35 @@ class SafetyFilters:
         banned = len(self.policy.banned_phrases) + len(self.policy.banned_patterns)
         actions = {kind: action for kind, action in self.policy.actions.items() if action != "redact"}
         return f"SafetyFilters(detectors={len(DETECTOR_NAMES) - len(off)} on, off={off}, banned={banned}, actions={actions})"
+
+# %% ../nbs/05_safety.ipynb #46b5bd74
+# the glue between two string literals that a compiler joins: `+`, a line continuation, a line break, spaces
+_GLUE = re.compile(r"""(["'])(?:[ \t]*\+[ \t]*|[ \t]*\\?\r?\n[ \t]*|[ \t]+)+\1""")
+
+def join_literals(text:str # Text that may hold source code
+                 ) -> tuple[str, list[tuple[int, int, int]]]|None:
+    """`text` with the glue between adjacent string literals removed, and its pieces as (view start, original start,
+    length); None when there is no glue.
+
+    `k = "AKIAIOSFODNN" + \\` then `"7EXAMPLE"` on the next line becomes `k = "AKIAIOSFODNN7EXAMPLE"`: a secret split
+    across literals (a common way to dodge scanners) is whole again in the view."""
+    pieces, position = [], 0
+    for m in _GLUE.finditer(text):
+        pieces.append((position, m.start()))
+        position = m.end()
+    if not pieces: return None
+    pieces.append((position, len(text)))
+    segments, view_at = [], 0
+    for a, b in pieces:
+        segments.append((view_at, a, b - a))
+        view_at += b - a
+    return "".join(text[a:b] for a, b in pieces), segments
+
+def _from_view(position:int, segments:list[tuple[int, int, int]], is_end:bool) -> int:
+    "Map an offset in the joined view back to `text`; an end at a piece's edge stays before the glue that follows."
+    i = bisect.bisect_left(segments, position, key=lambda s: s[0]) - 1 if is_end else bisect.bisect_right(segments, position, key=lambda s: s[0]) - 1
+    view_start, start, _ = segments[max(i, 0)]
+    return start + position - view_start
 
 # %% ../nbs/05_safety.ipynb #69945d23
 _MAX_PASSES = 5
@@ -535,34 +569,7 @@ def _windows(text:str, # Rendered text
         else: windows.append((lo, hi))
     return windows
 
-# %% ../nbs/05_safety.ipynb #46b5bd74
-# the glue between two string literals that a compiler joins: `+`, a line continuation, a line break, spaces
-_GLUE = re.compile(r"""(["'])(?:[ \t]*\+[ \t]*|[ \t]*\\?\r?\n[ \t]*|[ \t]+)+\1""")
-
-def join_literals(text:str # Text that may hold source code
-                 ) -> tuple[str, list[tuple[int, int, int]]]|None:
-    """`text` with the glue between adjacent string literals removed, and its pieces as (view start, original start,
-    length); None when there is no glue.
-
-    `k = "AKIAIOSFODNN" + \\` then `"7EXAMPLE"` on the next line becomes `k = "AKIAIOSFODNN7EXAMPLE"`: a secret split
-    across literals (a common way to dodge scanners) is whole again in the view."""
-    pieces, position = [], 0
-    for m in _GLUE.finditer(text):
-        pieces.append((position, m.start())); position = m.end()
-    if not pieces: return None
-    pieces.append((position, len(text)))
-    segments, view_at = [], 0
-    for a, b in pieces:
-        segments.append((view_at, a, b - a)); view_at += b - a
-    return "".join(text[a:b] for a, b in pieces), segments
-
-def _from_view(position:int, segments:list[tuple[int, int, int]], is_end:bool) -> int:
-    "Map an offset in the joined view back to `text`; an end at a piece's edge stays before the glue that follows."
-    i = bisect.bisect_left(segments, position, key=lambda s: s[0]) - 1 if is_end else bisect.bisect_right(segments, position, key=lambda s: s[0]) - 1
-    view_start, start, _ = segments[max(i, 0)]
-    return start + position - view_start
-
-# %% ../nbs/05_safety.ipynb #3dbc4f42
+# %% ../nbs/05_safety.ipynb #45d06e1a
 @patch
 def _render(self:SafetyFilters, text:str, findings:list[Finding]) -> tuple[str, list[tuple[int, int, int, int]]]:
     "`text` with each finding replaced by its token, and each token's (rendered start, end, original start, end)."
@@ -576,6 +583,7 @@ def _render(self:SafetyFilters, text:str, findings:list[Finding]) -> tuple[str, 
     pieces.append(text[position:])
     return "".join(pieces), spans
 
+# %% ../nbs/05_safety.ipynb #ec2ee171
 @patch
 def _scan_once(self:SafetyFilters, text:str, start:int=0, end:int|None=None) -> list[Finding]:
     "Steps 1 and 2 over `text[start:end]`: the trigger regex, confirmed, and the banned phrases and patterns."
@@ -599,6 +607,7 @@ def _scan_once(self:SafetyFilters, text:str, start:int=0, end:int|None=None) -> 
     if not raw: return []
     return _resolve(raw, [t.span() for t in self.token_regex.finditer(text)], self._rank)
 
+# %% ../nbs/05_safety.ipynb #66ab74a5
 @patch
 def _scan_passes(self:SafetyFilters, text:str) -> list[Finding]:
     "Step 3: scan, then rescan the rendered text near each token until nothing new turns up."
@@ -613,6 +622,7 @@ def _scan_passes(self:SafetyFilters, text:str) -> list[Finding]:
         findings = _resolve(findings + extra, [], self._rank)
     return findings
 
+# %% ../nbs/05_safety.ipynb #f9964823
 @patch
 def scan(self:SafetyFilters, text:str # Text to scan
         ) -> list[Finding]:
@@ -724,8 +734,6 @@ def redact_jsonl(self:SafetyFilters, path # A JSONL file of objects, e.g. a reje
 def bypass_info(reason:str # Why redaction is off, as the user gave it
                ) -> dict:
     "Who turned redaction off, when (UTC) and why: what run.json and manifests record."
-    import getpass
-    from datetime import datetime, timezone
     try: user = getpass.getuser()
     except Exception: user = "unknown"
     return dict(reason=reason, user=user, time=datetime.now(timezone.utc).isoformat(timespec="seconds"))
