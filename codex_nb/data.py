@@ -1,4 +1,4 @@
-"""JSONL reading with file:line errors and reject files, record schemas (prompt/completion, text, chat messages), deterministic hash splits, manifests, tokenization with a cache, and `datasets` in and out.
+"""JSONL reading with file:line errors and reject files, record schemas (prompt/completion, text, chat messages), deterministic hash splits, manifests, tokenization with a cache, `datasets` in and out, and batching, padding and the per-token loss.
 
 Docs: https://codex-nb.github.io/codex-nb/data.html.md"""
 
@@ -755,12 +755,12 @@ def tokenize_records(records, # Records: a list of dicts, a `datasets.Dataset` o
                      tokenizer, max_length:int=512,
                      schema:str="prompt_completion" # A name in `SCHEMAS`
                     ) -> list[dict]:
-    "Tokenize records; examples with no trained position left after truncation are dropped."
+    "Tokenize records; examples with no trained position (after position 0, which nothing predicts) are dropped."
     out = []
     for i, record in enumerate(records_from(records)):
         try: x = tokenize_record(tokenizer, record, max_length, schema)
         except DataError as e: raise DataError(f"record {i}: {e.message}", hint=e.hint) from None
-        if any(l != IGNORE_INDEX for l in x["labels"]): out.append(x)
+        if any(l != IGNORE_INDEX for l in x["labels"][1:]): out.append(x)  # as the store counts trained tokens
     return out
 
 # %% ../nbs/04_data.ipynb #30059db2
