@@ -6,7 +6,9 @@ Docs: https://codex-nb.github.io/codex-nb/cli.html.md"""
 
 # %% ../nbs/10_cli.ipynb #eee57f49
 from __future__ import annotations
-import dataclasses, io, json, math, os, socket, sys, warnings
+import csv, dataclasses, difflib, hashlib, importlib, importlib.metadata, importlib.util, io, itertools, json
+import math, os, re, shutil, socket, sys, tempfile, time, warnings
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 import typer
@@ -16,9 +18,9 @@ from .core import CodexError, CodexWarning, ConfigError, phase, quiet_libraries
 __all__ = ['app', 'data_app', 'DOCTOR_PACKAGES', 'BATCH_COLUMNS', 'main', 'train', 'evaluate', 'generate', 'export', 'validate',
            'split', 'manifest', 'data_humaneval', 'render_example', 'data_inspect', 'models', 'doctor_report',
            'bypassed_runs', 'doctor', 'cache_entries', 'cache', 'run_summary', 'report', 'compare_runs', 'plot_compare',
-           'compare', 'grid_points', 'run_batch', 'result_metrics', 'plot_comparison', 'batch']
+           'compare', 'grid_points', 'result_metrics', 'plot_comparison', 'run_batch', 'batch']
 
-# %% ../nbs/10_cli.ipynb #08e9598a
+# %% ../nbs/10_cli.ipynb #6bf5fb34
 app = typer.Typer(name="codex-nb", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]},
                   help="Offline LoRA fine-tuning and evaluation of causal language models.\n\n"
@@ -26,20 +28,22 @@ app = typer.Typer(name="codex-nb", no_args_is_help=True, add_completion=False, p
 data_app = typer.Typer(no_args_is_help=True, help="Shipped datasets, and what your data looks like to the trainer.")
 app.add_typer(data_app, name="data")
 
+# %% ../nbs/10_cli.ipynb #a676faab
 def _examples(*lines:str) -> str:
     "An epilog of example command lines, kept verbatim (click's `\\b` marker stops it rewrapping them)."
     return "Examples:\n\n\b\n" + "\n".join(f"  {l}" for l in lines)
 
 def _echo_err(msg:str): typer.echo(msg, err=True)
 
+# %% ../nbs/10_cli.ipynb #147300e9
 _MODEL_LIBRARIES = ("transformers.models.auto.modeling_auto", "peft")  # what loading a model and an adapter imports
 
 def _starting(what:str, *modules:str):
     "Import the libraries a command needs first, said on stderr once it takes a second: no command starts in silence."
-    import importlib
     with phase(f"starting: loading {what}", show=os.environ.get("RANK", "0") == "0", file=sys.stderr):  # one process speaks
         for m in modules: importlib.import_module(m)
 
+# %% ../nbs/10_cli.ipynb #84c759f9
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     "A warning of codex-nb's own (a `CodexWarning`, or any raised from its modules) as one `warning:` line on stderr."
     import codex_nb  # its directory, also where this runs from a notebook (no __file__ there)
@@ -48,8 +52,13 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 _library_showwarning = warnings.showwarning
 
+# %% ../nbs/10_cli.ipynb #8f0e7c85
 def main(argv:list[str]|None=None):
-    "Console entry point: run the app; a `CodexError` prints its message and exits with code 2, never a traceback."
+    """Console entry point: run the app; an error is one message on stderr and an exit code, never a traceback.
+
+    Exit codes: 0 done; 2 bad input (a `CodexError`, which carries its own `exit_code`, or an `OSError` on a path the
+    user gave); 1 a failed export parity gate (`ParityError`) or an internal error (traceback with CODEX_NB_DEBUG=1);
+    130 Ctrl-C."""
     quiet_libraries()
     saved, warnings.showwarning = warnings.showwarning, _show_warning
     try: app(args=argv, prog_name="codex-nb", standalone_mode=True)
@@ -89,11 +98,14 @@ def _train_config(args:list[str], config_name:str, resume_from:str|None, extra:l
                                + [f"training.resume_from={resume_from}"])
     return cfg
 
+# %% ../nbs/10_cli.ipynb #ed5c6a43
 @app.command(epilog=_examples("codex-nb train", "codex-nb train model=tiny-llama training=smoke lora.r=16 output_dir=experiments run_name=try1",
                               "codex-nb train --config-name smoke", "codex-nb train examples/my_run.yaml training.max_steps=10  # your own config file",
                               "codex-nb train runs/demo  # continue a stopped run with its own settings (--resume-from latest)",
                               "codex-nb train run_name=demo --resume-from latest  # the same, by name"))
-def train(args:Optional[list[str]]=typer.Argument(None, help="First, optionally: your YAML config file (on top of configs/) or a run directory to resume; then Hydra overrides: group=option (training=smoke) or key=value (lora.r=16)"),
+def train(args:Optional[list[str]]=typer.Argument(None, help="First, optionally: your YAML config file (on top of configs/) "
+                                                      "or a run directory to resume; then Hydra overrides: group=option "
+                                                      "(training=smoke) or key=value (lora.r=16)"),
           config_name:str=typer.Option("config", help="Top-level config in configs/ (config, smoke)"),
           resume_from:Optional[str]=typer.Option(None, help="Checkpoint to resume from: a path, a step_NNNNNN name, or 'latest'"),
           unsafe_no_redaction:Optional[str]=typer.Option(None, metavar="REASON", help="Turn secret/PII redaction off, giving the reason (recorded in run.json and the log)")):
@@ -123,6 +135,22 @@ def train(args:Optional[list[str]]=typer.Argument(None, help="First, optionally:
         typer.echo(f"val loss {result.val_loss_start:.4f} -> {result.val_loss:.4f}" if result.val_loss_start is not None else f"val loss {result.val_loss:.4f}")
     typer.echo(f"adapter: {result.adapter_dir}\nrun: {result.run_dir}")
 
+# %% ../nbs/10_cli.ipynb #ab31f09d
+def _checkpoints_to_score(run_dir:Path, checkpoint:str) -> list[str]:
+    "The adapters `evaluate --checkpoint` scores: the one named, or for 'all' each kept checkpoint and then the final adapter."
+    from codex_nb.core import sha256_file
+    from codex_nb.evaluation import adapter_dir
+    from codex_nb.trainer import checkpoint_dirs
+    if checkpoint != "all": return [checkpoint]
+    names = [p.name for p in checkpoint_dirs(run_dir)]  # in step order, the final adapter last: one table, a column per model
+    if (Path(run_dir)/"adapter"/"adapter_model.safetensors").exists():  # the last checkpoint usually is the final adapter: scored once
+        final = sha256_file(adapter_dir(run_dir)/"adapter_model.safetensors")
+        same = [n for n in names if sha256_file(adapter_dir(run_dir, n)/"adapter_model.safetensors") == final]
+        if same: typer.echo(f"{', '.join(same)}: the same weights as the final adapter, not scored again")
+        return [n for n in names if n not in same] + ["final"]
+    if names: typer.echo("no final adapter (the run did not finish): scoring its checkpoints")
+    return names or ["final"]  # nothing at all: adapter_dir says so
+
 # %% ../nbs/10_cli.ipynb #dcfaa669
 @app.command(epilog=_examples("codex-nb evaluate runs/demo", "codex-nb evaluate runs/demo --checkpoint step_000020 --split val",
                               "codex-nb evaluate runs/demo --metrics perplexity,exact_match,pass@1 --allow-code-execution",
@@ -139,24 +167,12 @@ def evaluate(run_dir:Path=typer.Argument(..., help="A run directory made by code
              num_samples:Optional[int]=typer.Option(None, min=1, help="Completions per prompt, the n of pass@k (> 1 samples; default: the run's eval.num_samples)"),
              temperature:Optional[float]=typer.Option(None, help="Sampling temperature; giving it turns sampling on (default: the run's eval.temperature)")):
     "Score a run's adapter and the base model on a split; writes eval/*.ndjson and eval/summary.csv."
-    _starting("torch, transformers and peft", "codex_nb.evaluation", *_MODEL_LIBRARIES)
-    from codex_nb.core import sha256_file
-    from codex_nb.evaluation import adapter_dir, evaluate_run
-    from codex_nb.trainer import checkpoint_dirs
-    if metrics is not None and not [m for m in metrics.split(",") if m.strip()]:
+    if metrics is not None and not [m for m in metrics.split(",") if m.strip()]:  # refused before torch is loaded
         raise ConfigError("--metrics is empty", hint="name at least one metric, e.g. --metrics perplexity,exact_match, or leave it out for the run's eval.metrics")
-    names = [checkpoint]
-    if checkpoint == "all":  # in step order, the final adapter last: one table, a column per model
-        names = [p.name for p in checkpoint_dirs(run_dir)]
-        if (Path(run_dir)/"adapter"/"adapter_model.safetensors").exists():  # the last checkpoint usually is the final adapter: scored once
-            final = sha256_file(adapter_dir(run_dir)/"adapter_model.safetensors")
-            same = [n for n in names if sha256_file(adapter_dir(run_dir, n)/"adapter_model.safetensors") == final]
-            if same: typer.echo(f"{', '.join(same)}: the same weights as the final adapter, not scored again")
-            names = [n for n in names if n not in same] + ["final"]
-        elif names: typer.echo("no final adapter (the run did not finish): scoring its checkpoints")
-        else: names = ["final"]  # nothing at all: adapter_dir says so
+    _starting("torch, transformers and peft", "codex_nb.evaluation", *_MODEL_LIBRARIES)
+    from codex_nb.evaluation import evaluate_run
     loaded, rows = None, []
-    for i, name in enumerate(names):
+    for i, name in enumerate(_checkpoints_to_score(run_dir, checkpoint)):
         res = evaluate_run(run_dir, split, name, [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None, include_base=base and i == 0,
                            allow_code_execution=allow_code_execution or None, max_samples=max_samples, unsafe_no_redaction=unsafe_no_redaction,
                            num_samples=num_samples, temperature=temperature,
@@ -166,8 +182,11 @@ def evaluate(run_dir:Path=typer.Argument(..., help="A run directory made by code
     typer.echo(f"per-sample outputs: {Path(run_dir)/'eval'}; summary: {Path(run_dir)/'eval'/'summary.csv'}")
 
 # %% ../nbs/10_cli.ipynb #c142c264
-def _escapes(text:str) -> str: return text.replace("\\n", "\n").replace("\\t", "\t")
+def _escapes(text:str) -> str:
+    "`text` with the two characters `\\n` and `\\t` read as a newline and a tab."
+    return text.replace("\\n", "\n").replace("\\t", "\t")
 
+# %% ../nbs/10_cli.ipynb #00a8bdaf
 @app.command(epilog=_examples("codex-nb generate runs/demo 'def fib(n):'",
                               "codex-nb generate runs/demo 'def add(a, b):' --max-new-tokens 32 --stop '\\n\\n'",
                               "codex-nb generate runs/chat 'My chain squeaks on every pedal stroke. What should I do?'",
@@ -187,9 +206,9 @@ def generate(run_dir:Path=typer.Argument(..., help="A run directory made by code
 
     On a chat run (data.schema messages) PROMPT is a user turn, sent through the run's chat template, and the answer
     alone is printed; on other runs PROMPT is sent as it is and printed with its completion."""
+    if prompt is not None and not prompt.strip(): raise ConfigError("the prompt is empty", hint="give the text to complete, e.g. 'def fib(n):'")  # refused before torch is loaded
     _starting("torch, transformers and peft", "codex_nb.evaluation", *_MODEL_LIBRARIES)
     from codex_nb.evaluation import generate as gen, load_conversation
-    if prompt is not None and not prompt.strip(): raise ConfigError("the prompt is empty", hint="give the text to complete, e.g. 'def fib(n):'")
     turns = load_conversation(messages) if messages is not None else None
     text = gen(run_dir, prompt, max_new_tokens, checkpoint, stops=[_escapes(s) for s in stop] if stop else None,
                unsafe_no_redaction=unsafe_no_redaction, include_prompt=None, system=system, messages=turns, raw=raw, progress=True)
@@ -240,9 +259,11 @@ def validate(args:Optional[list[str]]=typer.Argument(None, help="Optionally a YA
 
 # %% ../nbs/10_cli.ipynb #9262f91a
 def _ratios(text:str) -> tuple:
+    "`--ratios 0.8,0.1,0.1` as a tuple of floats; the split checks they are three and sum to 1."
     try: return tuple(float(x) for x in text.split(","))
     except ValueError: raise ConfigError(f"--ratios {text!r}: expected three comma-separated numbers", hint="e.g. --ratios 0.8,0.1,0.1") from None
 
+# %% ../nbs/10_cli.ipynb #2fcb2797
 def _split_filters(safety_policy:Path|None, unsafe_no_redaction:str|None):
     "The filters `split` redacts with (the policy of configs/ or the file given), or None with a recorded reason; and the manifest's record."
     from codex_nb.safety import SafetyFilters, bypass_info
@@ -255,6 +276,34 @@ def _split_filters(safety_policy:Path|None, unsafe_no_redaction:str|None):
     policy = load_config([]).safety.policy  # configs/safety/default.yaml, as `train` uses it
     return SafetyFilters.from_policy(policy, source="configs/safety: policy"), dict(redacted=True, policy=str(config_dir()/"safety"/"default.yaml"))
 
+# %% ../nbs/10_cli.ipynb #7af5b815
+def _split_staged(input:Path, out_dir:Path, filters, rejects:Path|None, **split_args) -> dict:
+    "Split `input` into a staging folder beside `out_dir`, then move the files into `out_dir`; returns the counts."
+    from codex_nb.core import DataError
+    from codex_nb.data import SPLITS, split_jsonl
+    staged = out_dir.parent/f".{out_dir.name}.split-{os.getpid()}.tmp"  # existing splits are replaced only by a good split
+    try:
+        with warnings.catch_warnings():  # the counts are printed by `split`
+            warnings.simplefilter("ignore")
+            counts = split_jsonl(input, staged, rejects=rejects, **split_args).counts
+        kept_rejects = out_dir/"rejects.jsonl" if rejects is None else rejects  # where the user finds them
+        staged_rejects = staged/"rejects.jsonl" if rejects is None else rejects
+        if filters is not None and counts.get("rejected") and staged_rejects.exists(): filters.redact_jsonl(staged_rejects)
+        if not sum(counts[s] for s in SPLITS):
+            n_rejected = counts.get("rejected", 0)
+            if n_rejected and rejects is None:
+                out_dir.mkdir(parents=True, exist_ok=True)
+                os.replace(staged/"rejects.jsonl", kept_rejects)
+            raise DataError(f"{input} holds no records ({counts.get('blank', 0)} blank lines, {n_rejected} rejected"
+                            + (f", {counts['dropped']} dropped by the safety policy" if counts.get("dropped") else "") + ")",
+                            hint="check the input file; no split was written" + (f", the rejected lines are in {kept_rejects}" if n_rejected else ""))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if rejects is None and not counts.get("rejected"): (out_dir/"rejects.jsonl").unlink(missing_ok=True)  # an earlier split's
+        for f in staged.iterdir(): os.replace(f, out_dir/f.name)
+    finally: shutil.rmtree(staged, ignore_errors=True)
+    return counts
+
+# %% ../nbs/10_cli.ipynb #ed257fce
 @app.command(epilog=_examples("codex-nb split data.jsonl splits/", "codex-nb split data.jsonl splits/ --ratios 0.9,0.05,0.05 --seed 1 --key task_id",
                               "codex-nb split messy.jsonl splits/ --schema prompt_completion --on-error skip",
                               "codex-nb split data.jsonl splits/ --safety-policy examples/safety_policy.yaml",
@@ -274,33 +323,13 @@ def split(input:Path=typer.Argument(..., help="JSONL file (plain or .gz)"),
 
     Secrets and PII are redacted before a split file is written, with the same safety policy as train (the split
     decision is taken on the record as read, so the policy never moves a record to another split)."""
-    import warnings
-    from codex_nb.data import SPLITS, SplitPaths, build_manifest, check_rejects_path, save_manifest, split_jsonl
-    import os, shutil
-    from codex_nb.core import DataError
+    from codex_nb.data import SPLITS, SplitPaths, build_manifest, check_rejects_path, save_manifest
     filters, safety_record = _split_filters(safety_policy, unsafe_no_redaction)
     transform, findings = filters.record_transform(str(input)) if filters is not None else (None, {})
-    staged = out_dir.parent/f".{out_dir.name}.split-{os.getpid()}.tmp"  # existing splits are replaced only by a good split
     if rejects is not None: check_rejects_path(rejects, input, out_dir)  # the real out_dir: split_jsonl sees the staging one
-    try:
-        with warnings.catch_warnings():  # the counts are printed below
-            warnings.simplefilter("ignore")
-            staged_paths = split_jsonl(input, staged, _ratios(ratios), seed, key, transform=transform, schema=schema, on_error=on_error,
-                                       rejects=rejects, workers=workers)
-        kept_rejects = out_dir/"rejects.jsonl" if rejects is None else rejects  # where the user finds them
-        staged_rejects = staged/"rejects.jsonl" if rejects is None else rejects
-        if filters is not None and staged_paths.counts.get("rejected") and staged_rejects.exists(): filters.redact_jsonl(staged_rejects)
-        if not sum(staged_paths.counts[s] for s in SPLITS):
-            n_rejected = staged_paths.counts.get("rejected", 0)
-            if n_rejected and rejects is None: out_dir.mkdir(parents=True, exist_ok=True); os.replace(staged/"rejects.jsonl", kept_rejects)
-            raise DataError(f"{input} holds no records ({staged_paths.counts.get('blank', 0)} blank lines, {n_rejected} rejected"
-                            + (f", {staged_paths.counts['dropped']} dropped by the safety policy" if staged_paths.counts.get("dropped") else "") + ")",
-                            hint="check the input file; no split was written" + (f", the rejected lines are in {kept_rejects}" if n_rejected else ""))
-        out_dir.mkdir(parents=True, exist_ok=True)
-        if rejects is None and not staged_paths.counts.get("rejected"): (out_dir/"rejects.jsonl").unlink(missing_ok=True)  # an earlier split's
-        for f in staged.iterdir(): os.replace(f, out_dir/f.name)
-    finally: shutil.rmtree(staged, ignore_errors=True)
-    paths = SplitPaths(*(out_dir/f"{s}.jsonl" for s in SPLITS), counts=staged_paths.counts)
+    counts = _split_staged(input, out_dir, filters, rejects, ratios=_ratios(ratios), seed=seed, key=key, transform=transform,
+                           schema=schema, on_error=on_error, workers=workers)
+    paths = SplitPaths(*(out_dir/f"{s}.jsonl" for s in SPLITS), counts=counts)
     safety_record["findings"] = findings
     for s in SPLITS:
         save_manifest(build_manifest(paths[s], schema=schema, params=dict(source=str(input), ratios=_ratios(ratios), seed=seed, key=key, split=s,
@@ -364,7 +393,6 @@ def data_inspect(file:Optional[str]=typer.Argument(None, help="A JSONL file of r
                  max_tokens:int=typer.Option(400, min=1, help="Tokens shown of each example")):
     """Show how FILE would be trained on: the data summary train prints, a few tokenized examples with the trained
     tokens highlighted (bold green), and the label audit. Exits 2 when the audit would stop the run."""
-    import shutil, tempfile
     from codex_nb.config import load_config, quote
     overrides, config_file = list(overrides or []), None
     if file is not None and "=" in file and not Path(file).exists(): file, overrides = None, [file, *overrides]  # an override, not a file
@@ -420,20 +448,19 @@ DOCTOR_PACKAGES = [  # (import name, distribution, feature, required)
     ("detect_secrets", "detect-secrets", "secret detection", True), ("papermill", "papermill", "codex-nb batch", False)]
 # the tracking extras (psutil, pynvml, mlflow, tensorboard, wandb) come from codex_nb.tracking.probe_dependencies
 
+# %% ../nbs/10_cli.ipynb #acc8ef38
 def doctor_report(runs_dir="runs", # Where to look for runs made with redaction off
                   backends:list[str]|None=None, # Tracking backends a config asks for; missing ones make it unhealthy
                   sources:list[str]=() # Problems with the config's model and data (`trainer.check_sources`)
                  ) -> dict:
     "Dependencies, devices, cache and unredacted runs: what `codex-nb doctor` prints."
-    import importlib.util
-    from importlib.metadata import version, PackageNotFoundError
     from codex_nb.core import DependencyError, cache_dir
     from codex_nb.tracking import check_backends, probe_dependencies
     deps = []
     for mod, dist, feature, required in DOCTOR_PACKAGES:
         present = importlib.util.find_spec(mod) is not None
-        try: ver = version(dist) if present else None
-        except PackageNotFoundError: ver = "?"
+        try: ver = importlib.metadata.version(dist) if present else None
+        except importlib.metadata.PackageNotFoundError: ver = "?"
         deps.append(dict(package=dist, version=ver, feature=feature, required=required, status="ok" if present else ("MISSING" if required else "absent")))
     import torch
     for row in probe_dependencies(gpu=torch.cuda.is_available(), warn=False):
@@ -496,7 +523,6 @@ def _size(path:Path) -> int: return path.stat().st_size if path.is_file() else s
 
 def cache_entries(root:Path|None=None) -> list[dict]:
     "What the cache holds: converted models, prepared (split, redacted) data and tokenized stores, with size (bytes) and last change (UTC); all can be rebuilt."
-    from datetime import datetime, timezone
     from codex_nb.core import cache_dir
     root = Path(root) if root else cache_dir()
     rows = []
@@ -512,7 +538,6 @@ def cache_entries(root:Path|None=None) -> list[dict]:
 def cache(clean:bool=typer.Option(False, help="Delete the converted models, prepared data and tokenized stores (rebuilt when needed)"),
           as_json:bool=typer.Option(False, "--json", help="Print JSON")):
     "List what the cache ($CODEX_NB_CACHE, else ~/.cache/codex_nb) holds: converted models, prepared and tokenized data; --clean empties it."
-    import shutil
     from codex_nb.core import cache_dir
     rows = cache_entries()
     if clean:
@@ -536,7 +561,7 @@ _NOT_COMPARED = {"run_name", "output_dir", "training.resume_from", "overwrite"}
 
 def run_summary(run_dir) -> dict:
     "What `report` and `compare` print of a run: status, steps, last train loss, val loss at start and end, latest evaluation scores."
-    import csv, yaml
+    import yaml
     from codex_nb.tracking import flatten_config, read_metrics
     run_dir = Path(run_dir)
     if not (run_dir/"config.yaml").exists() and not (run_dir/"run.json").exists():
@@ -622,20 +647,21 @@ def compare(run_dirs:list[Path]=typer.Argument(..., help="Run directories to com
 # %% ../nbs/10_cli.ipynb #2cd24587
 def grid_points(grid:dict) -> list[dict]:
     "Every combination of a parameter grid (`{name: [values]}`), in the grid's order."
-    import itertools
     for k, v in grid.items():
         if not isinstance(v, list) or not v: raise ConfigError(f"grid parameter {k!r}: expected a non-empty list of values, got {v!r}", hint=f"write e.g. {k}: [1, 2]")
     return [dict(zip(grid, combo)) for combo in itertools.product(*grid.values())]
 
+# %% ../nbs/10_cli.ipynb #13660c56
 def _canonical(value) -> str: return json.dumps(value, sort_keys=True, ensure_ascii=True, default=str)
 
+# %% ../nbs/10_cli.ipynb #1da91d7d
 def _slug(point:dict, lead:list[str]=()) -> str:
     "A point's directory name: its parameters in safe characters, `lead` (the swept ones) first, then a hash of the exact values."
-    import hashlib, re
     keys = [*lead, *(k for k in point if k not in lead)]
     readable = re.sub(r"[^A-Za-z0-9._-]+", "_", "_".join(f"{k}-{point[k]}" for k in keys))[:100].strip("_.")
     return f"{readable}-{hashlib.sha256(_canonical(point).encode()).hexdigest()[:8]}"
 
+# %% ../nbs/10_cli.ipynb #72dd0967
 def _finished(status_file:Path, point:dict) -> dict|None:
     "The row saved by an earlier call that finished exactly this point, else None (the point is run)."
     try: row = json.loads(status_file.read_text())
@@ -643,88 +669,10 @@ def _finished(status_file:Path, point:dict) -> dict|None:
     if not isinstance(row, dict) or row.get("status") != "ok": return None
     return row if all(_canonical(row.get(k)) == _canonical(v) for k, v in point.items()) else None
 
-# %% ../nbs/10_cli.ipynb #17e563a2
-def run_batch(notebook, # A notebook with a cell tagged `parameters`, including `output_dir`
-              grid, # YAML file mapping parameter names to lists of values
-              out_dir, # Gets points/<i>-<params>/ and results.csv
-              log=None # Called with a line per point as the batch goes (e.g. print); None: quiet
-             ) -> list[dict]:
-    "Execute `notebook` once per grid point with papermill, skipping points already done; returns the result rows.\n\nWrites `out_dir/results.csv` after each point and `out_dir/comparison.png` (see `plot_comparison`) at the end."
-    notebook, grid, out_dir = Path(notebook), Path(grid), Path(out_dir)
-    spec = _batch_grid(notebook, grid)
-    rows, points = [], grid_points(spec)
-    swept = [k for k, values in spec.items() if len(values) > 1]  # what tells the points apart leads every label
-    say = log or (lambda line: None)
-    for i, point in enumerate(points):
-        point_dir = out_dir/"points"/f"{i:03d}-{_slug(point, swept)}"
-        where = f"point {i + 1}/{len(points)} ({', '.join(f'{k}={point[k]}' for k in [*swept, *(k for k in point if k not in swept)])[:100]})"
-        if (row := _finished(point_dir/"status.json", point)) is not None:  # finished in an earlier call: not rerun
-            row["point"] = i; say(f"{where}: finished earlier, kept")
-        else:
-            say(f"{where}: running")
-            row = _run_point(notebook, point_dir, i, point)
-            say(f"{where}: {row['status']} in {row['seconds']} s" + (f": {row['error'][:200]}" if row["error"] else ""))
-        rows.append(row)
-        _write_results(out_dir/"results.csv", rows)
-    if rows and not plot_comparison(rows, list(spec), out_dir/"comparison.png"):
-        (out_dir/"comparison.png").unlink(missing_ok=True)  # no number to plot: no stale plot either
-    return rows
-
-def _batch_grid(notebook:Path, grid:Path) -> dict:
-    "The parameter grid of `grid`, checked against the parameters of `notebook`; raises `ConfigError` naming the problem."
-    import yaml
-    import papermill as pm
-    if not notebook.exists(): raise ConfigError(f"notebook {notebook} not found", hint="give the path of an .ipynb file")
-    if not grid.exists(): raise ConfigError(f"grid file {grid} not found", hint="write a YAML mapping, e.g. lora_r: [4, 8]")
-    try: spec = yaml.safe_load(grid.read_text())
-    except yaml.YAMLError as e: raise ConfigError(f"{grid}: not valid YAML ({e})", hint="fix the YAML syntax") from None
-    if not isinstance(spec, dict) or not spec: raise ConfigError(f"{grid}: expected a mapping of parameter names to lists", hint="e.g. lora_r: [4, 8]")
-    bad = [k for k in spec if not isinstance(k, str) or k in ("output_dir", *BATCH_COLUMNS)]
-    if bad: raise ConfigError(f"{grid}: {bad[0]!r} cannot be a grid parameter",
-                              hint="parameters are names (text); output_dir is set per point by the batch, and "
-                                   f"{', '.join(BATCH_COLUMNS)} are columns of results.csv")
-    try: known = set(pm.inspect_notebook(str(notebook)))
-    except Exception as e: raise ConfigError(f"{notebook}: cannot be read as a notebook ({type(e).__name__})", hint="give a valid .ipynb file") from None
-    if not known: raise ConfigError(f"{notebook} has no cell tagged 'parameters'",
-                                    hint="tag the cell that sets the notebook's parameters (and output_dir) with 'parameters'")
-    unknown = [k for k in spec if k not in known]
-    if unknown:
-        import difflib
-        close = {k: difflib.get_close_matches(k, sorted(known), n=1) for k in unknown}
-        raise ConfigError(f"{grid}: {notebook.name} has no parameter(s) " + ", ".join(f"{k!r}" + (f" (did you mean {c[0]!r}?)" if c else "") for k, c in close.items()),
-                          hint=f"its parameters: {', '.join(sorted(known))}")
-    return spec
-
-def _run_point(notebook:Path, point_dir:Path, index:int, point:dict) -> dict:
-    "Execute `notebook` with `point`'s parameters in `point_dir`; its row (status, error, seconds, result.json), saved as status.json."
-    import time
-    import papermill as pm
-    from codex_nb.core import atomic_write_text
-    point_dir.mkdir(parents=True, exist_ok=True)
-    start, error = time.time(), None
-    try: pm.execute_notebook(str(notebook), str(point_dir/notebook.name), parameters={**point, "output_dir": str(point_dir.resolve())},
-                             cwd=str(notebook.parent), progress_bar=False,
-                             extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no kernel start-up chatter per point
-    except Exception as e:  # recorded, and the batch goes on
-        ename, evalue = getattr(e, "ename", type(e).__name__), getattr(e, "evalue", str(e))
-        error = f"{ename}: " + " ".join(str(evalue).split())[:1000]  # one line: the whole message, not just its heading
-    row = dict(point=index, **point, status="failed" if error else "ok", error=error or "", seconds=round(time.time() - start, 1))
-    result_file = point_dir/"result.json"
-    if result_file.exists() and not error: row.update(json.loads(result_file.read_text()))
-    atomic_write_text(point_dir/"status.json", json.dumps(row))
-    return row
-
-def _write_results(path:Path, rows:list[dict]):
-    "Write `rows` as CSV (atomically), with a column for every key any row has, in order of appearance."
-    import csv
-    from codex_nb.core import atomic_write_text
-    fields = list(dict.fromkeys(k for r in rows for k in r))
-    buf = io.StringIO(); w = csv.DictWriter(buf, fieldnames=fields); w.writeheader(); w.writerows(rows)
-    atomic_write_text(path, buf.getvalue())
-
 # %% ../nbs/10_cli.ipynb #371335bb
 BATCH_COLUMNS = ("point", "status", "error", "seconds")  # what run_batch adds to each row besides the parameters
 
+# %% ../nbs/10_cli.ipynb #e84ca1a7
 def result_metrics(rows:list[dict], params:list[str]) -> list[str]:
     "Names of the numeric results in `rows` (not parameters nor batch bookkeeping), in first-seen order."
     skip = set(params) | set(BATCH_COLUMNS)
@@ -768,6 +716,90 @@ def plot_comparison(rows:list[dict], # Rows as returned by `run_batch`
     fig.savefig(tmp, dpi=100); plt.close(fig)
     os.replace(tmp, out)
     return out
+
+# %% ../nbs/10_cli.ipynb #cc68efea
+def _batch_grid(notebook:Path, grid:Path) -> dict:
+    "The parameter grid of `grid`, checked against the parameters of `notebook`; raises `ConfigError` naming the problem."
+    import yaml
+    import papermill as pm
+    if not notebook.exists(): raise ConfigError(f"notebook {notebook} not found", hint="give the path of an .ipynb file")
+    if not grid.exists(): raise ConfigError(f"grid file {grid} not found", hint="write a YAML mapping, e.g. lora_r: [4, 8]")
+    try: spec = yaml.safe_load(grid.read_text())
+    except yaml.YAMLError as e: raise ConfigError(f"{grid}: not valid YAML ({e})", hint="fix the YAML syntax") from None
+    if not isinstance(spec, dict) or not spec: raise ConfigError(f"{grid}: expected a mapping of parameter names to lists", hint="e.g. lora_r: [4, 8]")
+    bad = [k for k in spec if not isinstance(k, str) or k in ("output_dir", *BATCH_COLUMNS)]
+    if bad: raise ConfigError(f"{grid}: {bad[0]!r} cannot be a grid parameter",
+                              hint="parameters are names (text); output_dir is set per point by the batch, and "
+                                   f"{', '.join(BATCH_COLUMNS)} are columns of results.csv")
+    try: known = set(pm.inspect_notebook(str(notebook)))
+    except Exception as e: raise ConfigError(f"{notebook}: cannot be read as a notebook ({type(e).__name__})", hint="give a valid .ipynb file") from None
+    if not known: raise ConfigError(f"{notebook} has no cell tagged 'parameters'",
+                                    hint="tag the cell that sets the notebook's parameters (and output_dir) with 'parameters'")
+    unknown = [k for k in spec if k not in known]
+    if unknown:
+        close = {k: difflib.get_close_matches(k, sorted(known), n=1) for k in unknown}
+        raise ConfigError(f"{grid}: {notebook.name} has no parameter(s) " + ", ".join(f"{k!r}" + (f" (did you mean {c[0]!r}?)" if c else "") for k, c in close.items()),
+                          hint=f"its parameters: {', '.join(sorted(known))}")
+    return spec
+
+# %% ../nbs/10_cli.ipynb #8a53e742
+def _run_point(notebook:Path, point_dir:Path, index:int, point:dict) -> dict:
+    "Execute `notebook` with `point`'s parameters in `point_dir`; its row (status, error, seconds, result.json), saved as status.json."
+    import papermill as pm
+    from codex_nb.core import atomic_write_text
+    point_dir.mkdir(parents=True, exist_ok=True)
+    start, error = time.time(), None
+    try: pm.execute_notebook(str(notebook), str(point_dir/notebook.name), parameters={**point, "output_dir": str(point_dir.resolve())},
+                             cwd=str(notebook.parent), progress_bar=False,
+                             extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no kernel start-up chatter per point
+    except Exception as e:  # recorded, and the batch goes on
+        ename, evalue = getattr(e, "ename", type(e).__name__), getattr(e, "evalue", str(e))
+        error = f"{ename}: " + " ".join(str(evalue).split())[:1000]  # one line: the whole message, not just its heading
+    row = dict(point=index, **point, status="failed" if error else "ok", error=error or "", seconds=round(time.time() - start, 1))
+    result_file = point_dir/"result.json"
+    if result_file.exists() and not error: row.update(json.loads(result_file.read_text()))
+    atomic_write_text(point_dir/"status.json", json.dumps(row))
+    return row
+
+# %% ../nbs/10_cli.ipynb #68deff98
+def _write_results(path:Path, rows:list[dict]):
+    "Write `rows` as CSV (atomically), with a column for every key any row has, in order of appearance."
+    from codex_nb.core import atomic_write_text
+    fields = list(dict.fromkeys(k for r in rows for k in r))
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=fields)
+    w.writeheader()
+    w.writerows(rows)
+    atomic_write_text(path, buf.getvalue())
+
+# %% ../nbs/10_cli.ipynb #a0df3680
+def run_batch(notebook, # A notebook with a cell tagged `parameters`, including `output_dir`
+              grid, # YAML file mapping parameter names to lists of values
+              out_dir, # Gets points/<i>-<params>/ and results.csv
+              log=None # Called with a line per point as the batch goes (e.g. print); None: quiet
+             ) -> list[dict]:
+    """Execute `notebook` once per grid point with papermill, skipping points already done; returns the result rows.
+
+    Writes `out_dir/results.csv` after each point and `out_dir/comparison.png` (see `plot_comparison`) at the end."""
+    notebook, grid, out_dir = Path(notebook), Path(grid), Path(out_dir)
+    spec = _batch_grid(notebook, grid)
+    rows, points = [], grid_points(spec)
+    swept = [k for k, values in spec.items() if len(values) > 1]  # what tells the points apart leads every label
+    say = log or (lambda line: None)
+    for i, point in enumerate(points):
+        point_dir = out_dir/"points"/f"{i:03d}-{_slug(point, swept)}"
+        where = f"point {i + 1}/{len(points)} ({', '.join(f'{k}={point[k]}' for k in [*swept, *(k for k in point if k not in swept)])[:100]})"
+        if (row := _finished(point_dir/"status.json", point)) is not None:  # finished in an earlier call: not rerun
+            row["point"] = i; say(f"{where}: finished earlier, kept")
+        else:
+            say(f"{where}: running")
+            row = _run_point(notebook, point_dir, i, point)
+            say(f"{where}: {row['status']} in {row['seconds']} s" + (f": {row['error'][:200]}" if row["error"] else ""))
+        rows.append(row)
+        _write_results(out_dir/"results.csv", rows)
+    if rows and not plot_comparison(rows, list(spec), out_dir/"comparison.png"):
+        (out_dir/"comparison.png").unlink(missing_ok=True)  # no number to plot: no stale plot either
+    return rows
 
 # %% ../nbs/10_cli.ipynb #0d7be583
 @app.command(epilog=_examples("codex-nb batch nbs/tutorials/01_quickstart.ipynb examples/grid.yaml out/batch",

@@ -206,3 +206,10 @@ def test_doctor_fails_when_a_configured_backend_cannot_work():
     proc = run_cli("doctor", "tracking.backends=[ndjson,wandb]")
     assert proc.returncode == 1 and "configured feature cannot work" in proc.stdout and "pip install wandb" in proc.stdout
     assert_clean_error(run_cli("doctor", "tracking.backend=[mlflow]"), "did you mean tracking.backends?")
+
+@pytest.mark.parametrize("args", [["evaluate", "runs/missing", "--metrics", ","], ["generate", "runs/missing", "  "]])
+def test_refusals_that_need_no_model_come_before_torch_is_loaded(args):
+    code = ("import sys\nfrom codex_nb.cli import main\ntry: main(sys.argv[1:])\n"
+            "except SystemExit as e: print(e.code, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    assert out == "2 False"
