@@ -6,8 +6,9 @@ Docs: https://codex-nb.github.io/codex-nb/trainer.html.md"""
 
 # %% ../nbs/07_trainer.ipynb #02500425
 from __future__ import annotations
-import contextlib, hashlib, itertools, json, math, os, platform, re, shutil, socket, sys, tempfile, time, warnings
+import contextlib, hashlib, itertools, json, math, os, platform, re, shutil, signal, socket, sys, tempfile, threading, time, warnings
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 from datetime import datetime, timezone
 from pathlib import Path
 from .core import (CheckpointError, CodexError, CodexWarning, ConfigError, DataError, atomic_dir, atomic_write_text, cache_dir,
@@ -53,7 +54,7 @@ def resolve_schema(cfg:RunConfig, say=None) -> RunConfig: # `say(line)` is told 
     elif say: say(f"data.schema: auto -> {schema} (from " + (f"the first valid record of {source})" if source else "HumanEval)"))
     return cfg.model_copy(update=dict(data=cfg.data.model_copy(update=dict(schema_=schema))))
 
-# %% ../nbs/07_trainer.ipynb #c1e4c40d
+# %% ../nbs/07_trainer.ipynb #b5d6a2e4
 PREPARED_FORMAT = 1  # bump when what prepare_data writes changes for the same inputs
 
 def _prepared_key(cfg:RunConfig, sources:dict, filters:SafetyFilters|None) -> str:
@@ -65,6 +66,7 @@ def _prepared_key(cfg:RunConfig, sources:dict, filters:SafetyFilters|None) -> st
                policy=filters.policy.model_dump(mode="json") if filters is not None else None)
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32]
 
+# %% ../nbs/07_trainer.ipynb #03241965
 def _restore_prepared(entry:Path, data_dir:Path, sources:dict) -> SplitPaths: # sources: split -> the file it came from
     "Copy a cached preparation into `data_dir`, its manifests pointing at the copies; returns the paths and counts."
     for f in entry.iterdir():
@@ -80,7 +82,7 @@ def ready_splits(cfg:RunConfig) -> dict[str, Path|None]|None:
     d = cfg.data
     return {s: Path(p) if p else None for s, p in zip(SPLITS, (d.train_path, d.val_path, d.test_path))} if d.train_path else None
 
-# %% ../nbs/07_trainer.ipynb #ad0bd30a
+# %% ../nbs/07_trainer.ipynb #64bcdd94
 def _copy_ready_splits(cfg:RunConfig, ready:dict, data_dir:Path, filters) -> tuple[SplitPaths, dict]:
     "Read, check and redact each ready-made split file into `data_dir/<split>.jsonl` (`split_jsonl` with ratios 1, 0, 0)."
     counts, findings = dict.fromkeys(SPLITS, 0) | dict(total=0, blank=0, rejected=0, dropped=0), {}
@@ -99,6 +101,7 @@ def _copy_ready_splits(cfg:RunConfig, ready:dict, data_dir:Path, filters) -> tup
                 with open(rejects, "ab") as out: out.write((Path(tmp)/s/"rejects.jsonl").read_bytes())
     return SplitPaths(*(data_dir/f"{s}.jsonl" for s in SPLITS), counts=counts), findings
 
+# %% ../nbs/07_trainer.ipynb #30734837
 def prepare_data(cfg:RunConfig, # The run's config (data.*, safety.*)
                  data_dir, # Where the splits go (a run's `data/`)
                  filters:SafetyFilters|None=None, # Redaction applied to each record; None: none
@@ -225,7 +228,6 @@ def inspect_data(cfg:RunConfig, # A config: data.*, safety.*, model (for its tok
 # %% ../nbs/07_trainer.ipynb #dcaf0b19
 def package_versions() -> dict:
     "Versions of the packages a run's numbers depend on."
-    from importlib.metadata import version, PackageNotFoundError
     out = {"python": platform.python_version()}
     for p in ("codex-nb", "torch", "transformers", "peft", "accelerate", "safetensors", "numpy"):
         try: out[p] = version(p)
@@ -307,9 +309,10 @@ def resolve_resume(run_dir, resume_from:str|None) -> Path|None:
         raise CheckpointError(f"{p} is not a complete checkpoint (no trainer_state.json)", hint="use --resume-from latest or a checkpoints/step_NNNNNN directory")
     return p
 
-# %% ../nbs/07_trainer.ipynb #6214ce24
+# %% ../nbs/07_trainer.ipynb #a19b0937
 def _val_loss_of(p:Path) -> float|None: return json.loads((p/"trainer_state.json").read_text()).get("val_loss")
 
+# %% ../nbs/07_trainer.ipynb #5870ffb7
 def prune_checkpoints(run_dir, # A run directory
                       keep:int|None, # How many checkpoints to keep, the best one included; None keeps all
                       protect:Path|None=None, # Never deleted, and not counted in `keep` (the checkpoint a run resumed from)
@@ -495,19 +498,19 @@ class RunResult:
         if self.resumed_from: rows.append(("resumed from", f"`{self.resumed_from}`"))
         return "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
 
-# %% ../nbs/07_trainer.ipynb #1ed254d8
+# %% ../nbs/07_trainer.ipynb #7af534c5
 class TrainingInterrupted(KeyboardInterrupt):
     "Ctrl-C (or SIGTERM) stopped a run after an optimizer step, with a checkpoint saved: what to tell the user."
     def __init__(self, step:int, checkpoint:Path, run_dir:Path):
         self.step, self.checkpoint, self.run_dir = step, checkpoint, run_dir
         super().__init__(f"stopped at step {step}; checkpoint {checkpoint}")
 
+# %% ../nbs/07_trainer.ipynb #7a4a4567
 class _GracefulStop:
     """While active, the first SIGINT or SIGTERM asks the loop to stop after the current optimizer step (it saves a
     checkpoint first); a second one stops at once, as Ctrl-C always does. Only in the main thread, where signals land."""
     def __init__(self, show:bool): self.requested, self.show, self.saved = False, show, {}
     def __enter__(self):
-        import signal, threading
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM): self.saved[sig] = signal.signal(sig, self._handle)
         return self
@@ -516,7 +519,6 @@ class _GracefulStop:
         self.requested = True
         if self.show: print("\nstopping after this optimizer step to save a checkpoint (Ctrl-C again stops at once)", file=sys.stderr, flush=True)
     def __exit__(self, *exc):
-        import signal
         for sig, handler in self.saved.items(): signal.signal(sig, handler)
     def everywhere(self, accelerator) -> bool:
         "True when any process was asked to stop (all processes must stop at the same step)."
@@ -524,7 +526,7 @@ class _GracefulStop:
         import torch
         return bool(accelerator.reduce(torch.tensor([int(self.requested)], device=accelerator.device), "sum").item())
 
-# %% ../nbs/07_trainer.ipynb #903d8999
+# %% ../nbs/07_trainer.ipynb #fe9ea701
 _CPU_LAUNCH_HINT = "on CPU, launch with configs/accelerate/ddp_cpu.yaml or torchrun --nproc_per_node N"
 
 def _check_launch():
@@ -534,6 +536,7 @@ def _check_launch():
         raise ConfigError("the launch configuration needs GPUs, and this machine has none: FSDP shards the model across GPUs",
                           hint=_CPU_LAUNCH_HINT)
 
+# %% ../nbs/07_trainer.ipynb #4590e6b6
 def _setup_accelerator(cfg:RunConfig, device:str, filters:SafetyFilters|None, previous:dict):
     "Accelerate with the run's trackers (the MLflow run of an attempt being resumed); refuses FSDP without GPUs and DeepSpeed."
     from accelerate import Accelerator
@@ -600,7 +603,7 @@ def _check_new_run_dir(cfg:RunConfig):
         raise CheckpointError(f"run directory {run_dir} already exists",
                               hint="resume it with --resume-from latest, pick another run_name=..., or pass overwrite=true to replace it")
 
-# %% ../nbs/07_trainer.ipynb #68da81f9
+# %% ../nbs/07_trainer.ipynb #f501425c
 def _stage_run(cfg:RunConfig, resume_dir:Path|None, filters, effective_batch_size:int) -> SplitPaths:
     "Prepare the data beside the run directory, check it, then move it in: a bad file or a refused resume writes nothing."
     run_dir = cfg.run_dir
@@ -616,6 +619,7 @@ def _stage_run(cfg:RunConfig, resume_dir:Path|None, filters, effective_batch_siz
     finally: shutil.rmtree(staged, ignore_errors=True)
     return SplitPaths(*(run_dir/"data"/f"{s}.jsonl" for s in SPLITS), counts=splits.counts)
 
+# %% ../nbs/07_trainer.ipynb #a20f330c
 def _setup_data(cfg:RunConfig, accelerator, info:dict, filters, resume_dir:Path|None, step_size:int, show:bool) -> SplitPaths:
     "Stage the data into the run directory and write config.yaml and run.json (main process); record the manifests in `info`."
     run_dir, main = cfg.run_dir, accelerator.is_main_process
@@ -636,6 +640,7 @@ def _setup_data(cfg:RunConfig, accelerator, info:dict, filters, resume_dir:Path|
     if splits.counts.get("rejected"): info["data_counts"]["rejects_file"] = "data/rejects.jsonl"
     return splits
 
+# %% ../nbs/07_trainer.ipynb #9262637c
 def _tokenize_splits(cfg:RunConfig, splits:SplitPaths, tok, accelerator, info:dict, progress:bool) -> tuple:
     "The train and val splits as memory-mapped stores (cached by content), with the data summary and the label audit."
     main, run_dir = accelerator.is_main_process, cfg.run_dir
@@ -679,7 +684,8 @@ def _setup_optimizer(cfg:RunConfig, model, accelerator, total_steps:int) -> tupl
     t = cfg.training
     warmup = min(t.warmup_steps, max(total_steps - 1, 0))  # a short run warms up for less, and says so
     if warmup < t.warmup_steps and accelerator.is_main_process:
-        warnings.warn(f"training.warmup_steps={t.warmup_steps} is not below the run's {total_steps} steps: warming up for {warmup}",
+        warnings.warn(f"training.warmup_steps={t.warmup_steps} is not below the run's {total_steps} step{'s' * (total_steps != 1)}: "
+                      f"warming up for {warmup}",
                       CodexWarning, stacklevel=3)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=t.learning_rate, weight_decay=t.weight_decay)
@@ -688,7 +694,7 @@ def _setup_optimizer(cfg:RunConfig, model, accelerator, total_steps:int) -> tupl
     model, optimizer = accelerator.prepare(model, optimizer)
     return model, optimizer, scheduler, params, output_layer
 
-# %% ../nbs/07_trainer.ipynb #c74d6e0b
+# %% ../nbs/07_trainer.ipynb #347dc586
 _RESUME_KEYS = dict(model="model.name", train_sha256="the train split's bytes (data)", lora="lora",
                     effective_batch_size="effective batch size (per-device batch x processes x gradient_accumulation_steps)",
                     total_steps="total steps (training.max_steps; the learning-rate schedule depends on it)")
@@ -707,29 +713,36 @@ def _resume_mismatch(resume_dir:Path, saved:dict, now:dict) -> CheckpointError|N
                            hint="resume with the settings the run was started with, or leave out --resume-from; to train longer or on "
                                 f"other data, start a new run from this checkpoint's adapter: run_name=NEW lora.init_from={resume_dir}")
 
+# %% ../nbs/07_trainer.ipynb #fe874dcf
 def _rng_note(resume_dir:Path, state:dict, num_processes:int) -> str|None:
     "What was not restored when a checkpoint saved by one number of processes is resumed by another; None when all was."
     saved = state.get("num_processes") or len(list(resume_dir.glob("random_states_*.pkl")))
     if saved == num_processes: return None
-    missing = (f"processes {saved}-{num_processes - 1} start from the run's seed instead" if num_processes > saved
-               else f"the states of processes {num_processes}-{saved - 1} are unused")
+    first, last = min(saved, num_processes), max(saved, num_processes) - 1  # the processes only one side has
+    one = first == last
+    which = f"process {first}" if one else f"processes {first}-{last}"
+    missing = (f"{which} {'starts' if one else 'start'} from the run's seed instead" if num_processes > saved
+               else f"the state{'' if one else 's'} of {which} {'is' if one else 'are'} unused")
     return (f"{resume_dir} was saved by {saved} process(es) and is resumed by {num_processes}: the random number generator "
             f"states are restored only in part ({missing}), so dropout masks and sampling differ from an uninterrupted run; "
             "the adapter, optimizer, schedule and data position are restored")
 
+# %% ../nbs/07_trainer.ipynb #c9400640
 def _check_resume(cfg:RunConfig, resume_dir:Path, staged_data:Path, effective_batch_size:int):
-    "Refuse to resume when the model, the train split's bytes or the effective batch size differ from the checkpoint's."
+    "Refuse to resume when the model, the train split's bytes, LoRA, the effective batch size or `max_steps` differ from the checkpoint's."
     state = json.loads((resume_dir/"trainer_state.json").read_text())
     now = dict(model=cfg.model.name, effective_batch_size=effective_batch_size, lora=cfg.lora.model_dump(mode="json"),
                train_sha256=json.loads((staged_data/"train.jsonl.manifest.json").read_text())["sha256"])
     if cfg.training.max_steps is not None: now["total_steps"] = cfg.training.max_steps
     if (error := _resume_mismatch(resume_dir, state["must_match"], now)) is not None: raise error
 
+# %% ../nbs/07_trainer.ipynb #dad0d2e7
 def _must_match(cfg:RunConfig, train_sha256:str, effective_batch_size:int, total_steps:int) -> dict:
     "What a checkpoint records and a run resuming from it must share."
     return dict(model=cfg.model.name, train_sha256=train_sha256, lora=cfg.lora.model_dump(mode="json"), packing=cfg.data.packing,
                 max_length=cfg.data.max_length, effective_batch_size=effective_batch_size, total_steps=total_steps)
 
+# %% ../nbs/07_trainer.ipynb #51601c26
 def _resume(accelerator, scheduler, resume_dir:Path|None, must_match:dict, info:dict) -> tuple[int, int, int]:
     "Restore a checkpoint's adapter, optimizer and RNG, replay the schedule; returns (step, epoch, steps taken in that epoch)."
     if resume_dir is None: return 0, 0, 0
@@ -822,7 +835,7 @@ def _val_loss_at_start(model, accelerator, val_loss_of, n_val:int, base:bool, sh
     log({"val_loss": round(loss, 6)}, 0)
     return loss
 
-# %% ../nbs/07_trainer.ipynb #8aa41cf7
+# %% ../nbs/07_trainer.ipynb #668220ba
 def _start_trackers(cfg:RunConfig, accelerator, info:dict, resume_dir:Path|None, step:int):
     "Start the trackers; the main process logs a safety bypass, the config (a new run), the redaction counts and a resume."
     accelerator.init_trackers("codex-nb")  # main process only: starts each tracker (opens files, the MLflow run)
@@ -837,6 +850,7 @@ def _start_trackers(cfg:RunConfig, accelerator, info:dict, resume_dir:Path|None,
     if resume_dir is not None:  # later records of steps after this one supersede the interrupted attempt's (read_metrics)
         accelerator.log({"event": "resume", "resumed_from": resume_dir.name}, step=step)
 
+# %% ../nbs/07_trainer.ipynb #d7e51c24
 def _finish(accelerator, run_dir:Path, model, tok, info:dict, filters, step:int, losses:list, val_loss:float|None,
             resume_dir:Path|None, telemetry, show:bool):
     "Save the adapter and loss.png, complete run.json, hand the files to the trackers and close them (main process)."
@@ -854,6 +868,7 @@ def _finish(accelerator, run_dir:Path, model, tok, info:dict, filters, step:int,
     finish_trackers(accelerator.trackers)         # not end_training(): it would tear down the process group
     telemetry.close()
 
+# %% ../nbs/07_trainer.ipynb #fbf43a78
 def _record_failure(accelerator, run_dir:Path, info:dict, filters, error:BaseException):
     "Mark the run `failed` (or `interrupted`, for Ctrl-C) in run.json, with the error; the MLflow run ends as FAILED."
     finish_trackers(accelerator.trackers, failed=True)
@@ -911,24 +926,24 @@ def train(cfg:RunConfig|None=None, # A validated config; None composes `configs/
         bar = tqdm(total=total_steps, initial=step, disable=not show, desc="train", unit="step")
         step_start = time.perf_counter()
         with _GracefulStop(show) as stop:
-            for batch in itertools.islice(steps, max(total_steps - step, 0)):  # the steps the run has left
-                ce_sum = forward_backward(model, accelerator, batch, train_examples, tok.pad_token_id, output_layer)
+            for opt_step in itertools.islice(steps, max(total_steps - step, 0)):  # the steps the run has left
+                ce_sum = forward_backward(model, accelerator, opt_step, train_examples, tok.pad_token_id, output_layer)
                 if t.max_grad_norm: accelerator.clip_grad_norm_(params, t.max_grad_norm)  # clip
                 optimizer.step(); optimizer.zero_grad()                                    # optimizer step
                 scheduler.step(); step += 1                                                 # scheduler step
                 elapsed, step_start = time.perf_counter() - step_start, time.perf_counter()
-                losses.append(ce_sum / batch.trained_tokens)  # mean CE per completion token of the step
+                losses.append(ce_sum / opt_step.trained_tokens)  # mean CE per completion token of the step
                 if step % t.logging_steps == 0 or step == total_steps:                     # log
-                    log(step_metrics(losses[-1], scheduler.get_last_lr()[0], batch, elapsed), step)
+                    log(step_metrics(losses[-1], scheduler.get_last_lr()[0], opt_step, elapsed), step)
                 if main and (sample := telemetry(step)): log(sample, step)  # CPU, memory, GPU every telemetry_every steps
                 bar.update(1); bar.set_postfix(loss=f"{losses[-1]:.4f}")
                 if t.eval_every and step % t.eval_every == 0 and main:                    # evaluate
                     val_loss, val_step = val_loss_of(), step
                     if val_loss is not None: log({"val_loss": round(val_loss, 6)}, step)
                 if checkpoints.due(step):                                                   # checkpoint
-                    checkpoints.save(step, batch.epoch, batch.batches_done, val_loss if val_step == step else None)
+                    checkpoints.save(step, opt_step.epoch, opt_step.batches_done, val_loss if val_step == step else None)
                 if stop.everywhere(accelerator):  # Ctrl-C or SIGTERM (on any process): a checkpoint of this step, then out
-                    if not checkpoints.due(step): checkpoints.save(step, batch.epoch, batch.batches_done)
+                    if not checkpoints.due(step): checkpoints.save(step, opt_step.epoch, opt_step.batches_done)
                     raise TrainingInterrupted(step, checkpoints.path(step), run_dir)
         bar.close()
         if main and (val_loss is None or (t.eval_every and step % t.eval_every)):

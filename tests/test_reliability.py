@@ -23,7 +23,7 @@ def test_resume_by_another_process_count_warns_and_records_what_was_not_restored
     cfg = load_config([f"output_dir={tmp_path}", "run_name=two", "training.save_every=2", "training.save_total_limit=null", "training.per_device_train_batch_size=2",
                        "training.gradient_accumulation_steps=2", "training.resume_from=step_000002"], config_name="smoke")
     with pytest.warns(CodexWarning, match=r"step_000002 was saved by 2 process\(es\) and is resumed by 1: the random number generator "
-                                          r"states are restored only in part \(the states of processes 1-1 are unused\)"):
+                                          r"states are restored only in part \(the state of process 1 is unused\)"):
         result = train(cfg, progress=False)
     assert result.steps == 6 and len(result.losses) == 4
     notes = json.loads((tmp_path/"two"/"run.json").read_text())["resume_notes"]
@@ -37,7 +37,7 @@ def test_resume_by_another_process_count_warns_and_records_what_was_not_restored
                           capture_output=True, text=True, env=ENV)
     assert back.returncode == 0, back.stderr[-3000:]
     assert back.stderr.count("saved by 1 process(es) and is resumed by 2") == 1, back.stderr  # said once, by the main process
-    assert "processes 1-1 start from the run's seed instead" in back.stderr
+    assert "process 1 starts from the run's seed instead" in back.stderr
     assert "adapter, optimizer and data position restored, RNG only in part" in back.stdout
     info = json.loads((tmp_path/"one"/"run.json").read_text())
     assert info["status"] == "completed" and len(info["resume_notes"]) == 1
