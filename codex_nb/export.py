@@ -6,8 +6,10 @@ Docs: https://codex-nb.github.io/codex-nb/export.html.md"""
 
 # %% ../nbs/09a_export.ipynb #9b250efa
 from __future__ import annotations
-import json, math, re, time
+import contextlib, getpass, io, json, math, re, time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib.metadata import version
 from pathlib import Path
 from .core import CheckpointError, CodexError, ConfigError, ModelError, atomic_dir, atomic_write_text, offline, sha256_file
 from .registry import base_model_record, get_spec, load_model, locate
@@ -40,7 +42,7 @@ LOGIT_GATE = 1e-4  # max |Δlogit| of the merged model against the adapter on it
 _TORCH_NAMES = {"float32": "f32", "float16": "f16", "bfloat16": "bf16"}
 
 # %% ../nbs/09a_export.ipynb #87065fc2
-def _later_quants(format): return ", ".join(FORMAT_QUANTS[format])
+def _quants_of(format): return ", ".join(FORMAT_QUANTS[format])
 
 def check_request(format:str, # hf, gguf or gguf-lora
                   quant:str|None=None # A name of QUANTS valid for `format`; None: `default_quant`
@@ -50,10 +52,10 @@ def check_request(format:str, # hf, gguf or gguf-lora
         raise ConfigError(f"--format {format!r} is not an export format", hint=f"use one of {', '.join(FORMATS)}")
     if quant is None or quant in FORMAT_QUANTS[format]: return
     if quant in QUANTS:
-        raise ConfigError(f"--quant {quant} does not apply to --format {format}",
-                          hint=f"{format} takes {_later_quants(format)}" + ("; q8_0 is a GGUF quantisation: --format gguf" if format != "gguf" else ""))
+        to_gguf = "; q8_0 is a GGUF quantisation: --format gguf" if format != "gguf" else ""
+        raise ConfigError(f"--quant {quant} does not apply to --format {format}", hint=f"{format} takes {_quants_of(format)}{to_gguf}")
     raise ConfigError(f"--quant {quant!r} is not a quantisation codex-nb can compute",
-                      hint=f"{format} takes {_later_quants(format)}; k-quants (q4_k_m, ...) and i-quants need llama.cpp's "
+                      hint=f"{format} takes {_quants_of(format)}; k-quants (q4_k_m, ...) and i-quants need llama.cpp's "
                            "llama-quantize, run on the f16 GGUF this command writes")
 
 # %% ../nbs/09a_export.ipynb #69156440
@@ -62,27 +64,30 @@ def default_quant(format:str, model_dtype:str="float32") -> str:
     return {"hf": _TORCH_NAMES.get(model_dtype, "f32"), "gguf": "f16", "gguf-lora": "f32"}[format]
 
 # %% ../nbs/09a_export.ipynb #433f9970
+def load_for_export(run_dir, checkpoint:str|None=None, merged:bool=False):
+    """`(model, tokenizer, cfg)`: the run's base model in float32 on CPU with the adapter on it, merged into it if `merged`.
+
+    Merging happens in float32 whatever the run trained in, so the merged weights are `W + scaling B @ A` (scaling
+    `alpha / r`, or `alpha / sqrt(r)` with rsLoRA) rounded once. Raises `CheckpointError` if the adapter is missing;
+    the base weights are checked against run.json by `export_run` (`_check_base`), not here."""
+    path = adapter_dir(run_dir, checkpoint)
+    cfg = run_config(run_dir)
+    model, tok = load_model(cfg.model.path or cfg.model.name, device="cpu", dtype="float32")
+    model = load_adapter(model, path).eval()
+    return (model.merge_and_unload() if merged else model), tok, cfg
+
+# %% ../nbs/09a_export.ipynb #ce98cd67
 def _check_base(run_dir:Path, spec_name:str) -> dict:
     "The base model's record now; raises `CheckpointError` if its weights differ from those recorded in run.json."
     record = base_model_record(spec_name)
     info_path = run_dir/"run.json"
     trained = json.loads(info_path.read_text()).get("base_model") if info_path.exists() else None
     if trained and trained.get("sha256") and record["sha256"] and trained["sha256"] != record["sha256"]:
-        raise CheckpointError(f"the base model {spec_name!r} has sha256 {record['sha256'][:16]}..., but {run_dir} was trained on "
-                              f"{trained['sha256'][:16]}... ({info_path}: base_model.sha256)",
-                              hint="put the weights the run was trained on back in place (a merge into other weights is a different model)")
+        raise CheckpointError(f"the base model {spec_name!r} has sha256 {record['sha256'][:16]}..., but {run_dir} was "
+                              f"trained on {trained['sha256'][:16]}... ({info_path}: base_model.sha256)",
+                              hint="put the weights the run was trained on back in place "
+                                   "(a merge into other weights is a different model)")
     return record
-
-def load_for_export(run_dir, checkpoint:str|None=None, merged:bool=False):
-    """`(model, tokenizer, cfg)`: the run's base model in float32 on CPU with the adapter on it, merged into it if `merged`.
-
-    Merging happens in float32 whatever the run trained in, so the merged weights are `W + (alpha / r) B @ A` rounded
-    once. Raises `CheckpointError` if the adapter is missing or the base weights differ from the ones trained on."""
-    path = adapter_dir(run_dir, checkpoint)
-    cfg = run_config(run_dir)
-    model, tok = load_model(cfg.model.path or cfg.model.name, device="cpu", dtype="float32")
-    model = load_adapter(model, path).eval()
-    return (model.merge_and_unload() if merged else model), tok, cfg
 
 # %% ../nbs/09a_export.ipynb #64ea411e
 def make_readable(directory:Path):
@@ -97,11 +102,13 @@ def eos_token_ids(model, tok) -> list[int]:
     return list(dict.fromkeys(i for i in [tok.eos_token_id, *found] if i is not None))
 
 # %% ../nbs/09a_export.ipynb #7f3219cf
-def save_hf(model, # A merged float32 `transformers` model
+def save_hf(model, # A merged float32 `transformers` model: cast to `quant` in place, its generation config changed
             tok, out:Path, # Directory to fill (it exists and is empty)
             quant:str="f32" # f32, f16 or bf16: the dtype the weights are stored in
            ):
-    "Save `model` cast to `quant` with its tokenizer (chat template included) and a generation config naming EOS and pad."
+    """Save `model` cast to `quant` with its tokenizer (chat template included) and a generation config naming EOS and pad.
+
+    The cast and the generation config are made on `model` itself: pass a model you no longer need in float32."""
     import torch
     dtype = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}[quant]
     gen = model.generation_config
@@ -117,10 +124,7 @@ GGUF_ARCHITECTURES = {  # transformers model_type: the GGUF architecture llama.c
     "llama": "llama", "mistral": "llama", "qwen2": "qwen2", "qwen3": "qwen3", "gemma2": "gemma2",
     "gemma3_text": "gemma3", "phi3": "phi3", "gpt2": "gpt2", "starcoder2": "starcoder2"}
 
-_NORM_PLUS_ONE = {"gemma2", "gemma3"}  # Gemma's RMSNorm multiplies by (1 + w); llama.cpp's by w: w + 1 is stored
-
-_TRANSPOSED = re.compile(r"\.(attn_qkv|attn_output|ffn_up|ffn_down)\.weight$")  # GPT-2's Conv1D keeps (in, out)
-
+# %% ../nbs/09a_export.ipynb #d4a339a4
 def check_architecture(config) -> str:
     "The GGUF architecture for `config`'s model type. Raises `ModelError` naming the type when codex-nb cannot write it."
     model_type = getattr(config, "model_type", None)
@@ -129,7 +133,8 @@ def check_architecture(config) -> str:
                          hint=f"supported: {', '.join(GGUF_ARCHITECTURES)}; export --format hf instead (any architecture)")
     scaling = rope_scaling(config)
     if scaling and scaling.get("rope_type") not in ("linear",):
-        raise ModelError(f"GGUF export of a {model_type!r} model with rope scaling {scaling.get('rope_type')!r} is not supported",
+        raise ModelError(f"GGUF export of a {model_type!r} model with rope scaling {scaling.get('rope_type')!r} "
+                         "is not supported",
                          hint="export --format hf instead; codex-nb writes no scaling or linear scaling")
     return GGUF_ARCHITECTURES[model_type]
 
@@ -153,6 +158,12 @@ def permute_rotary(weight, n_head:int):
     "Reorder the rows of a q or k projection (or of its LoRA B, or its bias) from transformers' rotary halves to llama.cpp's pairs."
     shape = weight.shape
     return weight.reshape(n_head, 2, shape[0] // n_head // 2, *shape[1:]).swapaxes(1, 2).reshape(shape)
+
+# %% ../nbs/09a_export.ipynb #ff4edc80
+_NORM_PLUS_ONE = {"gemma2", "gemma3"}  # Gemma's RMSNorm multiplies by (1 + w); llama.cpp's by w: w + 1 is stored
+
+# %% ../nbs/09a_export.ipynb #23c405c4
+_TRANSPOSED = re.compile(r"\.(attn_qkv|attn_output|ffn_up|ffn_down)\.weight$")  # GPT-2's Conv1D keeps (in, out)
 
 # %% ../nbs/09a_export.ipynb #a8e8a15a
 def gguf_tensor(arch:str, name:str, array, config):
@@ -248,7 +259,8 @@ def tokenizer_metadata(tok, vocab_rows:int) -> dict:
     import gguf
     spec = json.loads(tok.backend_tokenizer.to_str())
     if spec["model"]["type"] != "BPE" or spec["model"].get("byte_fallback") or "ByteLevel" not in json.dumps(spec.get("pre_tokenizer")):
-        raise ModelError(f"GGUF export of a {spec['model']['type']} tokenizer{' with byte fallback (SentencePiece style)' if spec['model'].get('byte_fallback') else ''} is not supported",
+        fallback = " with byte fallback (SentencePiece style)" if spec["model"].get("byte_fallback") else ""
+        raise ModelError(f"GGUF export of a {spec['model']['type']} tokenizer{fallback} is not supported",
                          hint="codex-nb writes byte-level BPE vocabularies (GPT-2, Llama 3, Qwen, SmolLM); export --format hf instead")
     n = len(tok)
     if n > vocab_rows: raise ModelError(f"the tokenizer has {n} tokens but the model's embedding only {vocab_rows} rows", hint="resize the embeddings")
@@ -279,6 +291,7 @@ def write_tokenizer(writer, meta:dict):
 # %% ../nbs/09a_export.ipynb #b046ada6
 FILE_TYPES = {"f32": 0, "f16": 1, "q8_0": 7, "bf16": 32}  # llama.cpp's general.file_type (LlamaFileType)
 
+# %% ../nbs/09a_export.ipynb #f452c2f5
 def write_gguf(model, # A merged float32 `transformers` causal LM
                tok, path:Path, quant:str="f16",
                name:str="model" # general.name
@@ -303,12 +316,12 @@ def write_gguf(model, # A merged float32 `transformers` causal LM
     writer.write_header_to_file(); writer.write_kv_data_to_file(); writer.write_tensors_to_file(); writer.close()
     return counts
 
+# %% ../nbs/09a_export.ipynb #db3f8240
 def _quietly(fn, *args, **kwargs):
     "Call `fn` offline with stderr held back (transformers' GGUF reader draws progress bars there); errors still raise."
-    import contextlib, io
     with offline(), contextlib.redirect_stderr(io.StringIO()): return fn(*args, **kwargs)
 
-# %% ../nbs/09a_export.ipynb #656c93fb
+# %% ../nbs/09a_export.ipynb #4e002468
 # chat template families: the Go template Ollama runs, the end-of-turn marker, one rendered turn, the generation prompt
 CHAT_FAMILIES = {
     "chatml": ("{{- range .Messages }}<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n{{ end }}<|im_start|>assistant\n",
@@ -320,19 +333,25 @@ CHAT_FAMILIES = {
              "<|{role}|>\n{content}<|end|>\n", "<|assistant|>\n"),
 }
 
+# %% ../nbs/09a_export.ipynb #d5e9a756
 _PROBES = [[{"role": "user", "content": "Hi"}],
            [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}],
            [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}, {"role": "user", "content": "Bye"}]]
 
+# %% ../nbs/09a_export.ipynb #d4e36edd
 def _render_family(family:str, messages:list[dict]) -> str:
+    "`messages` rendered with the turns of `family`, then its generation prompt."
     _, _, turn, prompt = CHAT_FAMILIES[family]
     return "".join(turn.format(**m) for m in messages) + prompt
 
+# %% ../nbs/09a_export.ipynb #02a487c4
 def _render_jinja(tok, messages:list[dict]) -> str:
+    "`messages` rendered with `tok`'s chat template and a generation prompt, without a leading BOS the tokenizer adds."
     text = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     adds_bos = tok.bos_token_id is not None and tok("a")["input_ids"][0] == tok.bos_token_id
     return text[len(tok.bos_token):] if adds_bos and text.startswith(tok.bos_token) else text  # llama.cpp adds that BOS itself
 
+# %% ../nbs/09a_export.ipynb #febf5c40
 def chat_family(tok) -> tuple[str|None, str|None]:
     """`(family, default system prompt)` of `tok`'s chat template, or `(None, None)` when it is none of `CHAT_FAMILIES`.
 
@@ -346,7 +365,8 @@ def chat_family(tok) -> tuple[str|None, str|None]:
         plain, system = _render_family(family, _PROBES[0]), None
         head, tail = turn.format(role="system", content="\x00").split("\x00")
         extra = rendered[0][:-len(plain)] if rendered[0].endswith(plain) else ""
-        if extra.startswith(head) and extra.endswith(tail) and len(extra) >= len(head) + len(tail): system = extra[len(head):len(extra) - len(tail)]
+        if extra.startswith(head) and extra.endswith(tail) and len(extra) >= len(head) + len(tail):
+            system = extra[len(head):len(extra) - len(tail)]
         add = lambda ms, system=system: ms if system is None or ms[0]["role"] == "system" else [{"role": "system", "content": system}, *ms]
         if all(_render_family(family, add(ms)) == r for ms, r in zip(_PROBES, rendered)): return family, system
     return None, None
@@ -518,6 +538,7 @@ class Parity:
                     max_abs_logit_diff=gap, greedy_identical=sum(same) / len(same), greedy_tokens=tokens)
 
     def reference_row(self) -> dict:
+        "The reference's own row: its perplexity and greedy tokens, no change, no logit gap, full greedy agreement."
         return dict(model="adapter (float32, on its base)", perplexity=self.reference_perplexity, perplexity_change=0.0,
                     max_abs_logit_diff=0.0, greedy_identical=1.0, greedy_tokens=self.reference_greedy)
 
@@ -527,9 +548,16 @@ class ParityError(CodexError):
     exit_code = 1
 
 # %% ../nbs/09a_export.ipynb #aaf7db41
-LORA_GATES = {"f32": 1e-5, "f16": 1e-3, "bf16": 1e-2}  # max |Δ| of the adapter's weight updates, relative to the largest
+def gate(name:str, # What is checked, as the table and parity.json show it
+         value, # What was measured
+         limit, # What it is held to
+         passed:bool # Whether `value` is within `limit`
+        ) -> dict:
+    "One gate of the parity report: a plain dict of its name, the value measured, the limit and whether it passed."
+    return dict(gate=name, value=value, limit=limit, passed=bool(passed))
 
-def gate(name:str, value, limit, passed:bool) -> dict: return dict(gate=name, value=value, limit=limit, passed=bool(passed))
+# %% ../nbs/09a_export.ipynb #734226f1
+LORA_GATES = {"f32": 1e-5, "f16": 1e-3, "bf16": 1e-2}  # max |Δ| of the adapter's weight updates, relative to the largest
 
 # %% ../nbs/09a_export.ipynb #d9196cb6
 def model_gates(row:dict, quant:str) -> list[dict]:
@@ -541,16 +569,37 @@ def model_gates(row:dict, quant:str) -> list[dict]:
                                          row["max_abs_logit_diff"] <= LOGIT_GATE))
     return gates
 
+# %% ../nbs/09a_export.ipynb #45a98e7f
+def _gguf_tokenizer_fields(path:Path) -> dict:
+    "The chat template and the EOS id stored in the GGUF at `path` (None where absent), read with the `gguf` package."
+    import gguf
+    fields = gguf.GGUFReader(str(path)).fields
+    read = lambda key: fields[key].contents() if key in fields else None
+    return dict(chat_template=read(gguf.Keys.Tokenizer.CHAT_TEMPLATE), eos=read(gguf.Keys.Tokenizer.EOS_ID))
+
+# %% ../nbs/09a_export.ipynb #d0af3bb4
+def _modelfile_stops(text:str) -> list[str]:
+    "The stop texts of a Modelfile's `PARAMETER stop \"...\"` lines, in order."
+    return re.findall(r'^PARAMETER stop "(.*)"$', text, flags=re.M)
+
 # %% ../nbs/09a_export.ipynb #08a77547
-def tokenizer_gates(tok, gguf_tok, meta:dict, stops:list[str], texts:list[str], model) -> list[dict]:
+def tokenizer_gates(tok, # The tokenizer the run trained with
+                    gguf_tok, # The tokenizer transformers builds from the GGUF
+                    meta:dict, # `chat_template` and `eos` as stored in the GGUF (`_gguf_tokenizer_fields`)
+                    stops:list[str], # The stops of the Modelfile written (`_modelfile_stops`)
+                    texts:list[str], # The texts the GGUF tokenizer must split as `tok` does
+                    model # The merged model, for its generation config's EOS ids
+                   ) -> list[dict]:
     "The GGUF's chat template, EOS and the Modelfile's stops against the run's tokenizer; the GGUF tokenizer's ids on `texts`."
     differ = sum(gguf_tok(t, add_special_tokens=False)["input_ids"] != tok(t, add_special_tokens=False)["input_ids"] for t in texts)
     eos = [tok.convert_ids_to_tokens(i) for i in eos_token_ids(model, tok)]
-    return [gate("chat template equals the tokenizer's", meta["chat_template"] == tok.chat_template, True, meta["chat_template"] == tok.chat_template),
+    same_template = meta["chat_template"] == tok.chat_template
+    return [gate("chat template equals the tokenizer's", same_template, True, same_template),
             gate("EOS equals the tokenizer's", f"{gguf_tok.eos_token} ({meta['eos']})", f"{tok.eos_token} ({tok.eos_token_id})",
                  gguf_tok.eos_token == tok.eos_token and meta["eos"] == tok.eos_token_id),
             gate("Modelfile stops on every EOS token", stops, eos, set(eos) <= set(stops)),
-            gate("GGUF tokenizer gives the same ids", f"{len(texts) - differ}/{len(texts)} texts", f"{len(texts)}/{len(texts)}", differ == 0)]
+            gate("GGUF tokenizer gives the same ids", f"{len(texts) - differ}/{len(texts)} texts", f"{len(texts)}/{len(texts)}",
+                 differ == 0)]
 
 # %% ../nbs/09a_export.ipynb #930afc65
 @dataclass
@@ -599,24 +648,29 @@ def read_back(out:Path, format:str, file:str|None):
     model = _quietly(AutoModelForCausalLM.from_pretrained, str(out), dtype=torch.float32, **kwargs).eval()
     return model, _quietly(AutoTokenizer.from_pretrained, str(out), **kwargs)
 
-# %% ../nbs/09a_export.ipynb #22853eb9
+# %% ../nbs/09a_export.ipynb #62b822ba
 def _write_hf(tmp:Path, quant:str, merged, reference, tok, parity:Parity, run_name:str, base:dict) -> tuple[dict, list, list]:
+    "Save the `hf` export into `tmp`; its extra report keys (none), its row and its gates."
     save_hf(merged, tok, tmp, quant)
     model, _ = read_back(tmp, "hf", None)
     row = parity.measure(f"hf {quant} (transformers)", model)
     return {}, [row], model_gates(row, quant)
 
+# %% ../nbs/09a_export.ipynb #6a90b763
 def _write_gguf(tmp:Path, quant:str, merged, reference, tok, parity:Parity, run_name:str, base:dict) -> tuple[dict, list, list]:
+    "Write the `gguf` export and its Modelfile into `tmp`; its tensor types, its row and its gates."
     file = f"{run_name}-{quant}.gguf"
-    meta = tokenizer_metadata(tok, merged.get_input_embeddings().weight.shape[0])
     counts = write_gguf(merged, tok, tmp/file, quant, name=run_name)
     atomic_write_text(tmp/"Modelfile", modelfile(f"./{file}", merged, tok))
     model, gguf_tok = read_back(tmp, "gguf", file)
     row = parity.measure(f"gguf {quant} (transformers reader)", model)
-    stops = stop_tokens(merged, tok, chat_family(tok)[0])
-    return dict(tensor_types=counts), [row], model_gates(row, quant) + tokenizer_gates(tok, gguf_tok, meta, stops, parity.data.texts, merged)
+    stored, stops = _gguf_tokenizer_fields(tmp/file), _modelfile_stops((tmp/"Modelfile").read_text())
+    gates = tokenizer_gates(tok, gguf_tok, stored, stops, parity.data.texts, merged)
+    return dict(tensor_types=counts), [row], model_gates(row, quant) + gates
 
+# %% ../nbs/09a_export.ipynb #ce0358d6
 def _write_gguf_lora(tmp:Path, quant:str, merged, reference, tok, parity:Parity, run_name:str, base:dict) -> tuple[dict, list, list]:
+    "Write the `gguf-lora` export and its Modelfile into `tmp`; its tensor count and ranks, no row, and its gate."
     file = f"{run_name}-lora-{quant}.gguf"
     ranks = write_gguf_lora(reference, tmp/file, quant, name=run_name)
     error = lora_delta_error(reference, tmp/file)
@@ -624,22 +678,23 @@ def _write_gguf_lora(tmp:Path, quant:str, merged, reference, tok, parity:Parity,
     text = modelfile(base_file or "BASE_MODEL", merged, tok, adapter=file)
     if base_file is None: text = "# FROM must name the base model's GGUF or safetensors directory: replace BASE_MODEL\n" + text
     atomic_write_text(tmp/"Modelfile", text)
+    limit = LORA_GATES[quant]
     return (dict(lora_tensors=len(ranks), lora_ranks=sorted(set(ranks.values()))), [],
-            [gate(f"adapter updates read back within {LORA_GATES[quant]:g} (relative)", error, LORA_GATES[quant], error <= LORA_GATES[quant])])
+            [gate(f"adapter updates read back within {limit:g} (relative)", error, limit, error <= limit)])
 
+# %% ../nbs/09a_export.ipynb #bd5e8baf
 WRITERS = {"hf": _write_hf, "gguf": _write_gguf, "gguf-lora": _write_gguf_lora}
 
+# %% ../nbs/09a_export.ipynb #16c4a694
 def _report(result:ExportResult, folder:Path, extra:dict, base:dict, data:ParityData, run_dir:Path, checkpoint, force:bool) -> dict:
     "The contents of parity.json (`folder`: where the files are now)."
-    import getpass
-    from datetime import datetime, timezone
-    from importlib.metadata import version
     files = {f: dict(sha256=sha256_file(folder/f), bytes=(folder/f).stat().st_size) for f in result.files if f != "parity.json"}
+    failed = [g["gate"] for g in result.gates if not g["passed"]]
     return dict(format=result.format, quant=result.quant, run=str(run_dir.resolve()), checkpoint=checkpoint or "final",
                 created=datetime.now(timezone.utc).isoformat(timespec="seconds"), base_model=base, data=data.source,
                 versions={p: version(p) for p in ("codex-nb", "torch", "transformers", "peft", "gguf")},
                 files=files, **extra, models=result.rows, gates=result.gates, passed=result.passed,
-                forced=dict(by=getpass.getuser(), failed=[g["gate"] for g in result.gates if not g["passed"]]) if force and not result.passed else None,
+                forced=dict(by=getpass.getuser(), failed=failed) if force and not result.passed else None,
                 seconds=round(result.seconds, 2))
 
 # %% ../nbs/09a_export.ipynb #070b5c92
@@ -669,8 +724,9 @@ def export_run(run_dir, # A run directory made by `train`
     check_out_dir(out, run_dir)
     base = _check_base(run_dir, base_name)
     reference, tok, _ = load_for_export(run_dir, checkpoint)
-    if format == "gguf": tokenizer_metadata(tok, check_architecture(reference.get_base_model().config) and
-                                            reference.get_base_model().get_input_embeddings().weight.shape[0])
+    if format == "gguf":
+        check_architecture(reference.get_base_model().config)
+        tokenizer_metadata(tok, reference.get_base_model().get_input_embeddings().weight.shape[0])
     if format == "gguf-lora": lora_layers(reference)
     data = parity_data(tok, cfg, run_dir, split, max_samples, prompts)
     parity = Parity(reference, tok, data, max_new_tokens=max_new_tokens)
