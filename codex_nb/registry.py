@@ -161,10 +161,11 @@ def verify_checksum(spec:ModelSpec, path:Path, sha256:str|None=None) -> str:
                               ", or correct the spec's checksum")
     return sha256
 
-# %% ../nbs/02_registry.ipynb #6f2010e8
+# %% ../nbs/02_registry.ipynb #d9a34c10
 def _is_causal_class(name:str, causal_classes:set) -> bool:
     return name in causal_classes or name.endswith(("ForCausalLM", "LMHeadModel"))
 
+# %% ../nbs/02_registry.ipynb #02787cb1
 def check_causal_lm(config:dict, # The parsed config.json
                     where:str, # The file it came from, for messages
                     trust_remote_code:bool=False):
