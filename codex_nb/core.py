@@ -6,7 +6,7 @@ Docs: https://codex-nb.github.io/codex-nb/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #d2c711b8
 from __future__ import annotations
-import contextlib, hashlib, os, random, shutil, sys, uuid
+import contextlib, hashlib, os, random, shutil, sys, threading, time, uuid, warnings
 from pathlib import Path
 
 # %% auto #0
@@ -35,14 +35,15 @@ class CheckpointError(CodexError): "A checkpoint or run directory is missing, in
 class SafetyError(CodexError):     "The safety policy refused an action or could not be loaded."
 
 # %% ../nbs/00_core.ipynb #08e81a77
-class CodexWarning(UserWarning):   "Something a user should know that does not stop the work: a skipped checkpoint, a state not restored."
+class CodexWarning(UserWarning):
+    "Something a user should know that does not stop the work: a skipped checkpoint, a state not restored."
 
 # %% ../nbs/00_core.ipynb #918f437c
 def seed_everything(seed:int # Seed for Python's `random`, NumPy and torch (all devices)
                    ) -> int:
     "Seed every random number generator a run uses and return `seed`."
     random.seed(seed)
-    os.environ.setdefault("PYTHONHASHSEED", str(seed))
+    os.environ.setdefault("PYTHONHASHSEED", str(seed))  # child processes only: this one hashed its strings at startup
     try:
         import numpy as np
         np.random.seed(seed)
@@ -66,6 +67,10 @@ def resolve_device(device:str="auto" # `auto`, `cpu`, `cuda`, `cuda:N` or `mps`
         return "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ConfigError(f"model.device={device!r} but no CUDA device is visible", hint="use model.device=auto or cpu")
+    index = device.partition(":")[2]
+    if device.startswith("cuda:") and index.isdigit() and int(index) >= (count := torch.cuda.device_count()):
+        raise ConfigError(f"model.device={device!r} but only {count} CUDA device(s) are visible",
+                          hint=f"use model.device=cuda or cuda:0 ... cuda:{count - 1}")
     if device == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise ConfigError("model.device='mps' but MPS is not available", hint="use model.device=auto or cpu")
     if device.split(":")[0] not in ("cpu", "cuda", "mps"):
@@ -99,11 +104,14 @@ def cpu_has_native_bf16() -> bool:
     except OSError: return False
     return any(f in flags.split() for f in ("avx512_bf16", "amx_bf16"))
 
-# %% ../nbs/00_core.ipynb #246115d0
+# %% ../nbs/00_core.ipynb #dcf97529
 OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE", "HF_EVALUATE_OFFLINE")
+
+# %% ../nbs/00_core.ipynb #cfcc8d2d
 if os.environ.get("CODEX_NB_ALLOW_NETWORK") != "1":
     for _v in OFFLINE_VARS: os.environ[_v] = "1"
 
+# %% ../nbs/00_core.ipynb #3471c603
 @contextlib.contextmanager
 def offline():
     "Force the Hugging Face offline switches inside the block, whatever the environment says, then restore them."
@@ -122,13 +130,13 @@ def offline():
 # %% ../nbs/00_core.ipynb #d2ee28c8
 def quiet_libraries():
     "Hide transformers/hub progress bars, advisory logging and FutureWarnings (call before importing transformers)."
-    import warnings
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=UserWarning, module=r"(transformers|peft|accelerate|torch)\.")
-    warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm in Jupyter without ipywidgets: text bars are fine
+    # tqdm in Jupyter without ipywidgets: text bars are fine
+    warnings.filterwarnings("ignore", message="IProgress not found")
 
 # %% ../nbs/00_core.ipynb #1effc5df
 @contextlib.contextmanager
@@ -137,8 +145,7 @@ def phase(what:str, # What the step does, e.g. "loading model SmolLM2-135M"
           after:float=1.0, # Seconds the step runs before it is announced
           file=None # Where to say it: a text stream; None is stdout
          ):
-    "Announce a step that has run `after` seconds (`what ...`), then its time (`what: done in 2.1 s`); a quicker one is not shown."
-    import threading, time
+    "Announce a step that has run `after` seconds (`what ...`), then its time (`what: done in 2.1 s`)."
     if not show:
         yield; return
     said = []
@@ -173,9 +180,15 @@ def atomic_write_text(path, # Destination file
     "Write `text` to `path` through a temporary file and an atomic rename."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text); f.flush(); os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 # %% ../nbs/00_core.ipynb #c50986d8
@@ -186,13 +199,15 @@ def atomic_dir(path, # Final directory; replaced if it exists
     "Yield a temporary sibling directory to fill; it is renamed to `path` only if the block completes."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    old = path.with_name(f".{path.name}.{uuid.uuid4().hex}.old")
     tmp.mkdir()
     try:
         yield tmp
-        if path.exists():
-            if not overwrite: shutil.rmtree(tmp); return
-            shutil.rmtree(path)
+        if path.exists() and not overwrite: shutil.rmtree(tmp); return
+        if path.exists(): os.replace(path, old)  # set aside whole: a crash from here on leaves old or new, never half
         os.replace(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if old.exists() and not path.exists(): os.replace(old, path)
         raise
+    shutil.rmtree(old, ignore_errors=True)

@@ -161,10 +161,11 @@ def verify_checksum(spec:ModelSpec, path:Path, sha256:str|None=None) -> str:
                               ", or correct the spec's checksum")
     return sha256
 
-# %% ../nbs/02_registry.ipynb #6f2010e8
+# %% ../nbs/02_registry.ipynb #d9a34c10
 def _is_causal_class(name:str, causal_classes:set) -> bool:
     return name in causal_classes or name.endswith(("ForCausalLM", "LMHeadModel"))
 
+# %% ../nbs/02_registry.ipynb #02787cb1
 def check_causal_lm(config:dict, # The parsed config.json
                     where:str, # The file it came from, for messages
                     trust_remote_code:bool=False):
@@ -193,11 +194,12 @@ def check_causal_lm(config:dict, # The parsed config.json
     if model_type in MODEL_FOR_MASKED_LM_MAPPING_NAMES and not config.get("is_decoder"):
         raise ModelError(f"{where}: {model_type!r} is an encoder (masked LM), not a causal LM", hint=not_causal)
 
-# %% ../nbs/02_registry.ipynb #4489d112
+# %% ../nbs/02_registry.ipynb #92a6f6e6
 _GGUF_ALIASES = {"qwen2moe": "qwen2_moe", "qwen3moe": "qwen3_moe", "gpt-oss": "gpt_oss", "minimax-m2": "minimax_m2"}
 _GGUF_NOT_CAUSAL = {"t5", "t5encoder", "umt5"}
 _GGUF_SCALAR_BYTES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}  # value type -> size; 8 string, 9 array
 
+# %% ../nbs/02_registry.ipynb #9b09a072
 def _read(f, n:int) -> bytes:
     if n > 1 << 24: raise ValueError(f"implausible length {n:,} in the header")
     data = f.read(n)
@@ -216,6 +218,7 @@ def _skip_value(f, value_type:int):
             for _ in range(count): _skip_value(f, item_type)
     else: raise ValueError(f"unknown value type {value_type}")
 
+# %% ../nbs/02_registry.ipynb #cc9600ce
 def gguf_architecture(path:Path) -> str:
     "`general.architecture` of the GGUF file at `path`. Raises `ModelError` for a file that is not a readable GGUF."
     with open(path, "rb") as f:
@@ -258,12 +261,13 @@ def _write_gguf(path, architecture:str):
     writer.write_header_to_file(); writer.write_kv_data_to_file(); writer.write_tensors_to_file(); writer.close()
     return Path(path)
 
-# %% ../nbs/02_registry.ipynb #2b0b61eb
+# %% ../nbs/02_registry.ipynb #fc5b1826
 CHATML_TEMPLATE = ("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}"
                    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")  # as SmolLM2's
 
+# %% ../nbs/02_registry.ipynb #bb7ecec9
 def byte_tokenizer():
-    "A byte-level `PreTrainedTokenizerFast`: 256 byte tokens + `<|endoftext|>` (EOS, BOS and pad), no merges, a ChatML chat template."
+    "A byte-level fast tokenizer: 256 byte tokens + `<|endoftext|>` (EOS, BOS and pad), no merges, a ChatML chat template."
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
     alphabet = pre_tokenizers.ByteLevel.alphabet()
@@ -280,18 +284,22 @@ def byte_tokenizer():
 # %% ../nbs/02_registry.ipynb #597cdfaa
 _COMPLETE = "codex_nb_source.json"
 
-def converted_dir(spec:ModelSpec, gguf_path:Path, sha256:str) -> Path:
-    "Cache directory for the safetensors copy of `gguf_path`."
+def converted_dir(spec:ModelSpec, # The model; its name starts the directory name
+                  gguf_path:Path, # Unused: the key is `sha256`; kept so existing callers still work
+                  sha256:str # sha256 of the GGUF file; its first 16 hex digits end the directory name
+                 ) -> Path:
+    "Cache directory for the safetensors copy of a GGUF file: `cache_dir()/models/<name>-<sha256 prefix>`."
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in spec.name)[-60:]
     return cache_dir()/"models"/f"{safe}-{sha256[:16]}"
 
-# %% ../nbs/02_registry.ipynb #bc794b63
+# %% ../nbs/02_registry.ipynb #47da900e
 def _usable(out:Path) -> bool:
     "Whether `out` is a complete converted copy."
     if not (out/_COMPLETE).exists(): return False
     try: return bool(check_weights(out))
     except ModelError: return False
 
+# %% ../nbs/02_registry.ipynb #7d1e9951
 @contextlib.contextmanager
 def _cache_lock(out:Path):
     "Hold an exclusive lock for building `out`, released by the OS if the process dies; yields whether it is held."
@@ -302,12 +310,16 @@ def _cache_lock(out:Path):
         if fcntl: fcntl.flock(f, fcntl.LOCK_EX)
         yield fcntl is not None
 
+# %% ../nbs/02_registry.ipynb #357ffdaa
 def _dequantize_gguf(gguf_path:Path, out:Path):
     "Load `gguf_path` with transformers (dequantizing to float32) and save weights and tokenizer into `out`."
+    import transformers
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    # transformers 5 keeps GGUF weights packed when the `kernels` package is installed; ask for plain tensors
+    unpacked = dict(quantization_config=transformers.GgufConfig(dequantize=True)) if hasattr(transformers, "GgufConfig") else {}
     try:
         tok = AutoTokenizer.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name)
-        model = AutoModelForCausalLM.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name)
+        model = AutoModelForCausalLM.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name, **unpacked)
     except (ValueError, KeyError, RuntimeError, NotImplementedError) as e:
         raise ModelError(f"transformers cannot load the GGUF file {gguf_path}: {str(e).splitlines()[0]}",
                          hint="use a GGUF of an architecture transformers supports (llama, mistral, qwen2, ...)") from None
@@ -316,6 +328,7 @@ def _dequantize_gguf(gguf_path:Path, out:Path):
     model.save_pretrained(out)
     tok.save_pretrained(out)
 
+# %% ../nbs/02_registry.ipynb #7713f6c6
 def _convert_gguf(spec:ModelSpec, gguf_path:Path, sha256:str|None=None) -> Path:
     "Dequantize `gguf_path` once into the cache; return the cached directory."
     sha256 = sha256 or sha256_file(gguf_path)
@@ -339,7 +352,7 @@ def prepare_tokenizer(tok):
     tok.padding_side = "right"
     return tok
 
-# %% ../nbs/02_registry.ipynb #4da08332
+# %% ../nbs/02_registry.ipynb #5a438b74
 def _random_model(spec:ModelSpec, dtype):
     from transformers import AutoConfig, AutoModelForCausalLM
     import torch
@@ -363,8 +376,7 @@ def _check_dir(spec:ModelSpec, path:Path):
                                              hint="a checksum pins a single *.safetensors file; drop it for a sharded model")
         verify_checksum(spec, files[0])
 
-# PEFT looks for config.json at the base model's name_or_path to see whether the vocabulary was resized; a registry name
-# or a GGUF path has none, so it warns and assumes it was not, which is right: codex-nb never resizes embeddings
+# %% ../nbs/02_registry.ipynb #c87c3703
 warnings.filterwarnings("ignore", message="Could not find a config file in", category=UserWarning)
 
 # %% ../nbs/02_registry.ipynb #740e1740
@@ -418,8 +430,11 @@ def load_tokenizer(spec:ModelSpec|str="smollm2-135m-instruct" # A `ModelSpec`, o
         if spec.source in ("package", "gguf"):
             check_gguf(path)
             converted = converted_dir(spec, path, verify_checksum(spec, path))
-            tok = (AutoTokenizer.from_pretrained(converted) if _usable(converted)
-                   else AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name))
+            try: tok = (AutoTokenizer.from_pretrained(converted) if _usable(converted)
+                        else AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name))
+            except (ValueError, OSError, KeyError, RuntimeError, NotImplementedError) as e:
+                raise ModelError(f"cannot load a tokenizer from the GGUF file {path}: {str(e).splitlines()[0]}",
+                                 hint="the file lacks tokenizer metadata or is damaged: convert the model again") from None
         else:
             _check_dir(spec, path)
             try: tok = AutoTokenizer.from_pretrained(path, trust_remote_code=spec.trust_remote_code)
@@ -455,8 +470,9 @@ def base_model_record(spec:ModelSpec|str) -> dict:
     model built in-process. Raises `ModelError` if the files are missing."""
     spec = get_spec(spec) if isinstance(spec, str) else spec
     path = locate(spec)
-    files = {} if path is None else {path.name: sha256_file(path)} if path.is_file() else \
-            {p.name: sha256_file(p) for p in check_weights(path)}
+    if path is None: files = {}
+    elif path.is_file(): files = {path.name: sha256_file(path)}
+    else: files = {p.name: sha256_file(p) for p in check_weights(path)}
     joined = "".join(f"{n}:{s}\n" for n, s in sorted(files.items()))
     sha = None if not files else next(iter(files.values())) if len(files) == 1 else hashlib.sha256(joined.encode()).hexdigest()
     return dict(name=base_model_name(spec), source=spec.source, path=str(path) if path else None, sha256=sha, files=files)
@@ -473,7 +489,7 @@ def list_models() -> list[dict]:
             sha = sha256_file(where)
             checksum = "" if not spec.checksum else "ok" if sha == spec.checksum else "MISMATCH"
             out = converted_dir(spec, where, sha)
-            cached = str(out) if (out/_COMPLETE).exists() else ""
+            cached = str(out) if _usable(out) else ""
         elif spec.checksum: checksum = "not checked"
         rows.append(dict(name=spec.name, source=spec.source, location=str(where or "built in-process"), present=present,
                          dtype=spec.dtype, device=spec.device, checksum=checksum, cached=cached, description=spec.description))

@@ -60,7 +60,7 @@ class NDJSONTracker(GeneralTracker):
         "Open the file; Accelerate calls this from `init_trackers`, on the main process only."
         if self._file is None: self._open()
 
-# %% ../nbs/06_tracking.ipynb #52e85181
+# %% ../nbs/06_tracking.ipynb #aeff4eac
 @patch
 def _open(self:NDJSONTracker):
     self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,10 +71,12 @@ def _open(self:NDJSONTracker):
             f.seek(-1, os.SEEK_END)
             if f.read(1) != b"\n": self._file.write(b"\n"); self._size += 1
 
+# %% ../nbs/06_tracking.ipynb #08133cf0
 def _records_in(path:Path) -> int:
     data = path.read_bytes()
     return data.count(b"\n") - data.count(b'{"event": "rotated_out"')
 
+# %% ../nbs/06_tracking.ipynb #02bc721e
 @patch
 def _rotate(self:NDJSONTracker):
     "Drop the parts that would pass backup_count, shift metrics.N to N+1 (oldest first), metrics.ndjson to metrics.1."
@@ -264,7 +266,7 @@ def probe_dependencies(gpu:bool|None=None, # Is there a GPU to sample? None: ask
 BACKENDS = {"ndjson": None, "mlflow": "mlflow", "tensorboard": "tensorboard", "wandb": "wandb"}  # backend: module it needs
 
 def check_backends(backends, # Names from `tracking.backends`
-                   local_mlflow_store:bool=True # MLflow would use its SQLite store under the run directory
+                   local_mlflow_store:bool=True # MLflow would use its SQLite store, `<output_dir>/mlflow.db`
                   ):
     "Raise `ConfigError` for an unknown backend and `DependencyError` for one whose package is missing."
     unknown = [b for b in backends if b not in BACKENDS]
@@ -277,7 +279,7 @@ def check_backends(backends, # Names from `tracking.backends`
                               f"{' and '.join(deps[BACKENDS[b]].package for b in missing)} {'is' if len(missing) == 1 else 'are'} not installed",
                               hint=f"{' && '.join(deps[BACKENDS[b]].install for b in missing)}, or remove it from tracking.backends")
     if "mlflow" in backends and local_mlflow_store and not is_installed("sqlalchemy"):
-        raise DependencyError("tracking.backends includes mlflow, whose local store (SQLite under the run directory) needs "
+        raise DependencyError("tracking.backends includes mlflow, whose local store (SQLite, <output_dir>/mlflow.db) needs "
                               "SQLAlchemy, which is not installed (mlflow-skinny lacks it)",
                               hint="pip install mlflow, or set tracking.mlflow_tracking_uri to an MLflow server")
 
@@ -310,11 +312,11 @@ class RedactingTracker:
 
 # %% ../nbs/06_tracking.ipynb #ec0d416b
 class MLflowRunTracker(RedactingTracker, MLflowTracker):
-    "Accelerate's MLflow tracker, redacted; unless a tracking URI is given, one store per output directory and artifacts in `<run_dir>/mlruns/`."
+    "Accelerate's MLflow tracker, redacted; without a tracking URI: one store per output directory, artifacts in the run's."
     def __init__(self,
                  run_name:str, # The MLflow run name
                  run_dir, # The run directory
-                 tracking_uri:str|None=None, # An MLflow server or store; None: `MLFLOW_TRACKING_URI`, else `<output_dir>/mlflow.db`
+                 tracking_uri:str|None=None, # MLflow server or store; None: `MLFLOW_TRACKING_URI`, else `<output_dir>/mlflow.db`
                  experiment_name:str="codex-nb", # Created if the store does not have it
                  redact:Callable|None=None, # As for `NDJSONTracker`
                  run_id:str|None=None # Continue this MLflow run (a resumed training run)
@@ -331,11 +333,12 @@ class MLflowRunTracker(RedactingTracker, MLflowTracker):
         "Point MLflow at the store, then create or reuse the experiment and start the run."
         os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # offline first: no usage reports from MLflow
         import mlflow
-        logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)  # "Creating initial MLflow database tables..."
-        if self.store is not None: self.store.mkdir(parents=True, exist_ok=True)  # the run's artifacts
+        # quiet "Creating initial MLflow database tables..."
+        logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)
+        if self.store is not None: self.store.mkdir(parents=True, exist_ok=True)  # for the run's artifacts
         previous = os.environ.get("MLFLOW_TRACKING_URI")
         mlflow.set_tracking_uri(self.tracking_uri)
-        # set_tracking_uri also exports MLFLOW_TRACKING_URI; left there, it would send the next run in this process here
+        # set_tracking_uri also exports MLFLOW_TRACKING_URI; left there, it would send this process's next run here
         if previous is None: os.environ.pop("MLFLOW_TRACKING_URI", None)
         else: os.environ["MLFLOW_TRACKING_URI"] = previous
         super().start()
@@ -346,21 +349,30 @@ class MLflowRunTracker(RedactingTracker, MLflowTracker):
         if numbers: super().log(numbers, step=step, **{"synchronous": False, **kwargs})
 
     def finish(self, status:str="FINISHED"):
-        "End the MLflow run with `status` (`FINISHED`, `FAILED`, `KILLED`), after its queued metrics are written."
+        "End the MLflow run with `status` (`FINISHED`, `FAILED`, `KILLED`) once its queued metrics are written."
         import mlflow
         mlflow.end_run(status=status)
 
 # %% ../nbs/06_tracking.ipynb #657ee59c
 class TensorBoardRunTracker(RedactingTracker, TensorBoardTracker):
     "Accelerate's TensorBoard tracker, redacted, writing to `<run_dir>/tensorboard/<run_name>/`."
-    def __init__(self, run_name:str, run_dir, redact:Callable|None=None):
+    def __init__(self,
+                 run_name:str, # Names the folder of event files
+                 run_dir, # The run directory
+                 redact:Callable|None=None # As for `NDJSONTracker`
+                ):
         super().__init__(run_name, Path(run_dir)/"tensorboard")
         self.redact = redact
 
 # %% ../nbs/06_tracking.ipynb #b735b346
 class WandBRunTracker(RedactingTracker, WandBTracker):
     "Accelerate's W&B tracker, redacted, offline into `<run_dir>/wandb/` unless `WANDB_MODE` says otherwise."
-    def __init__(self, run_name:str, run_dir, project:str="codex-nb", redact:Callable|None=None):
+    def __init__(self,
+                 run_name:str, # The W&B run name
+                 run_dir, # The run directory; wandb writes under `<run_dir>/wandb/`
+                 project:str="codex-nb", # The W&B project
+                 redact:Callable|None=None # As for `NDJSONTracker`
+                ):
         super().__init__(project, name=run_name, dir=str(run_dir), mode=os.environ.get("WANDB_MODE", "offline"))
         self.redact = redact
 
@@ -432,8 +444,8 @@ class Telemetry:
             import pynvml
             try:
                 pynvml.nvmlInit()
+                self._nvml = pynvml  # initialised, so `close` shuts it down even if the device is not found
                 self._gpu = pynvml.nvmlDeviceGetHandleByIndex(nvml_index() if gpu_index is None else gpu_index)
-                self._nvml = pynvml
             except pynvml.NVMLError: pass  # no driver, no GPU or no such index: no GPU figures
 
     @property
@@ -468,4 +480,6 @@ def __call__(self:Telemetry, step:int) -> dict:
 @patch
 def close(self:Telemetry):
     "Release NVML."
-    if self._nvml is not None: self._nvml.nvmlShutdown(); self._nvml = self._gpu = None
+    if self._nvml is not None:
+        self._nvml.nvmlShutdown()
+        self._nvml = self._gpu = None
