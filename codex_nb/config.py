@@ -360,9 +360,10 @@ def compose(overrides:list[str]=(), # Hydra overrides: `group=option`, `key.sub=
     overrides = list(overrides)
     root = Path(config_path).resolve() if config_path else config_dir()
     hydra_overrides = [_as_hydra(o, root) for o in overrides]
-    if any(h.startswith("++safety.policy=") for h in hydra_overrides) and any(o.startswith(("safety.policy.", "+safety.policy.", "++safety.policy.")) for o in overrides):
-        raise ConfigError("a policy file (safety=FILE.yaml) and safety.policy.* overrides cannot be combined: the overrides would replace the file",
-                          hint="put those settings into the policy file")
+    policy_keys = ("safety.policy.", "+safety.policy.", "++safety.policy.")
+    if any(h.startswith("++safety.policy=") for h in hydra_overrides) and any(o.startswith(policy_keys) for o in overrides):
+        raise ConfigError("a policy file (safety=FILE.yaml) and safety.policy.* overrides cannot be combined: "
+                          "the overrides would replace the file", hint="put those settings into the policy file")
     if not (root/f"{config_name}.yaml").exists():
         options = sorted(p.stem for p in root.glob("*.yaml"))
         raise ConfigError(f"config {config_name!r} not found in {root}", hint=f"use one of {options}")
@@ -465,10 +466,12 @@ def load_run_config(run_dir, # A run directory: its config.yaml is the run's res
     "A run's own config, with `overrides`, placed where the run directory is now (so a moved run still resumes)."
     run_dir = Path(run_dir)
     if not (run_dir/"config.yaml").is_file():
-        raise ConfigError(f"{run_dir} is not a run directory (no config.yaml in it)", hint="give the directory codex-nb train wrote, e.g. runs/demo")
+        raise ConfigError(f"{run_dir} is not a run directory (no config.yaml in it)",
+                          hint="give the directory codex-nb train wrote, e.g. runs/demo")
     data = read_yaml(run_dir/"config.yaml")
     data.update(output_dir=str(run_dir.resolve().parent), run_name=run_dir.resolve().name)
-    return validate(apply_overrides(data, list(overrides)), source=str(run_dir/"config.yaml") + (f" + {len(overrides)} override(s)" if overrides else ""))
+    source = str(run_dir/"config.yaml") + (f" + {len(overrides)} override(s)" if overrides else "")
+    return validate(apply_overrides(data, list(overrides)), source=source)
 
 # %% ../nbs/01_config.ipynb #21aec9fc
 def config_hash(cfg:RunConfig) -> str:
@@ -479,7 +482,10 @@ def config_hash(cfg:RunConfig) -> str:
 def resolve_paths(cfg:RunConfig, # A validated config
                   base=None # Relative paths are relative to this directory; default: the working directory
                  ) -> RunConfig:
-    "`cfg` with its local paths absolute: `data.path` (and train/val/test_path), `model.path`, `lora.init_from`, a `dir:`/`gguf:` or path `model.name`, a policy file."
+    """`cfg` with its local paths absolute.
+
+    These are `data.path` (and train/val/test_path), `model.path`, `lora.init_from`, a `dir:`/`gguf:` or path
+    `model.name`, and a policy file."""
     base = Path(base or Path.cwd())
     absolute = lambda p: str((base/Path(p).expanduser()).resolve()) if p else p
     name = cfg.model.name
@@ -491,7 +497,8 @@ def resolve_paths(cfg:RunConfig, # A validated config
     return cfg.model_copy(update=dict(
         model=cfg.model.model_copy(update=dict(name=name, path=absolute(cfg.model.path))),
         lora=cfg.lora.model_copy(update=dict(init_from=absolute(cfg.lora.init_from))),
-        data=cfg.data.model_copy(update={k: absolute(getattr(cfg.data, k)) for k in ("path", "train_path", "val_path", "test_path")}),
+        data=cfg.data.model_copy(update={k: absolute(getattr(cfg.data, k))
+                                         for k in ("path", "train_path", "val_path", "test_path")}),
         safety=cfg.safety.model_copy(update=dict(policy=policy))))
 
 # %% ../nbs/01_config.ipynb #f53f4101
@@ -502,9 +509,11 @@ def check_hardware(cfg:RunConfig) -> str:
     resolve_dtype(cfg.model.dtype, device)
     mp = cfg.training.mixed_precision
     if mp == "fp16" and device == "cpu":
-        raise ConfigError("training.mixed_precision=fp16 on CPU: there are no fast fp16 CPU kernels", hint="use training.mixed_precision=no")
+        raise ConfigError("training.mixed_precision=fp16 on CPU: there are no fast fp16 CPU kernels",
+                          hint="use training.mixed_precision=no")
     if mp == "bf16" and device == "cpu" and not cpu_has_native_bf16():
-        raise ConfigError("training.mixed_precision=bf16 on a CPU without native bfloat16 (no avx512_bf16/amx_bf16): every op would be emulated",
+        raise ConfigError("training.mixed_precision=bf16 on a CPU without native bfloat16 (no avx512_bf16/amx_bf16): "
+                          "every op would be emulated",
                           hint="use training.mixed_precision=no (float32 is faster here)")
     if mp == "bf16" and device.startswith("cuda") and not torch.cuda.is_bf16_supported():
         raise ConfigError("training.mixed_precision=bf16 on a GPU without native bfloat16 (compute capability < 8.0)",
