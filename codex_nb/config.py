@@ -6,7 +6,7 @@ Docs: https://codex-nb.github.io/codex-nb/config.html.md"""
 
 # %% ../nbs/01_config.ipynb #4cfddda0
 from __future__ import annotations
-import difflib, hashlib, json, os, sys
+import copy, difflib, hashlib, json, os, re, sys, tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -15,10 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .core import ConfigError, atomic_write_text, cpu_has_native_bf16, resolve_device, resolve_dtype
 
 # %% auto #0
-__all__ = ['EVAL_METRICS', 'SCHEMA_VERSION', 'FOREIGN_KEYS', 'MIGRATIONS', 'ModelConfig', 'DataConfig', 'LoraSettings',
+__all__ = ['EVAL_METRICS', 'SCHEMA_VERSION', 'MIGRATIONS', 'FOREIGN_KEYS', 'ModelConfig', 'DataConfig', 'LoraSettings',
            'TrainingConfig', 'check_metric_name', 'EvalConfig', 'SafetyConfig', 'TrackingConfig', 'RunConfig', 'Rename',
-           'upgrade', 'validate', 'config_dir', 'compose', 'load_config', 'quote', 'read_yaml', 'apply_overrides',
-           'load_run_config', 'save_config', 'load_config_file', 'config_hash', 'resolve_paths', 'check_hardware']
+           'upgrade', 'validate', 'config_dir', 'compose', 'read_yaml', 'apply_overrides', 'load_config', 'quote',
+           'save_config', 'load_config_file', 'load_run_config', 'config_hash', 'resolve_paths', 'check_hardware']
 
 # %% ../nbs/01_config.ipynb #266016bd
 class _Part(BaseModel):
@@ -34,7 +34,7 @@ class ModelConfig(_Part):
 # %% ../nbs/01_config.ipynb #50b33288
 class DataConfig(_Part):
     "Where the records come from and how they are split and tokenized."
-    dataset: str|None = "humaneval"  # A shipped dataset name; ignored when `path` is set
+    dataset: str|None = "humaneval"  # A shipped dataset name; ignored when `path` or `train_path` is set
     path: str|None = None  # A local JSONL file (plain or .gz) of records, split by split_ratios
     train_path: str|None = None  # Ready-made splits instead of path: the train JSONL, used as it is
     val_path: str|None = None  # With train_path: the validation JSONL (validation loss); null: none
@@ -43,7 +43,8 @@ class DataConfig(_Part):
     on_error: Literal["raise", "skip"] = "raise"  # A malformed line stops the run, or goes to data/rejects.jsonl
     split_ratios: list[float] = [0.8, 0.1, 0.1]  # train/val/test fractions, each >= 0, summing to 1
     split_seed: int = 0  # Seed of the keyed hash that assigns records to splits
-    split_key: str|None = "auto"  # Field whose value decides the split (records sharing it stay together); auto: task_id for HumanEval, else the whole record
+    split_key: str|None = "auto"  # Field whose value decides the split (records sharing it stay together);
+    # auto: task_id for HumanEval, else the whole record; null: the whole record
     max_length: int = Field(512, gt=8)  # Tokens per example, prompt + completion + EOS; longer ones are truncated
     limit: int|None = Field(None, gt=0)  # Use only the first `limit` records (smoke runs)
     num_proc: int|None = Field(None, gt=0)  # Processes that split and redact a file of 8 MB or more and tokenize a chat file; null: all cores
@@ -119,7 +120,6 @@ EVAL_METRICS = ["loss", "perplexity", "exact_match", "f1", "rouge_l", "bleu", "c
 
 def check_metric_name(name:str) -> str:
     "Accept a metric name of `EVAL_METRICS` or `pass@K` (K >= 1); raise ValueError with the closest name otherwise."
-    import re
     if name in EVAL_METRICS or re.fullmatch(r"pass@[1-9][0-9]*", name): return name
     close = difflib.get_close_matches(name, EVAL_METRICS, n=1)
     raise ValueError(f"unknown metric {name!r}" + (f" (did you mean {close[0]}?)" if close else "") + f"; known: {', '.join(EVAL_METRICS)}, pass@K")
@@ -127,7 +127,7 @@ def check_metric_name(name:str) -> str:
 # %% ../nbs/01_config.ipynb #8609fea9
 class EvalConfig(_Part):
     "What `codex-nb evaluate` measures."
-    splits: list[str] = ["test"]  # Splits to evaluate: train, val, test
+    splits: list[str] = ["test"]  # Reserved, not read yet: `codex-nb evaluate --split` chooses the split
     metrics: list[str] = ["perplexity", "exact_match"]  # loss, perplexity, exact_match, f1, rouge_l, bleu, chrf, pass@K
     batch_size: int = Field(8, gt=0)  # Prompts per generation batch
     max_new_tokens: int = Field(192, gt=0)  # Tokens generated per prompt
@@ -194,7 +194,6 @@ class RunConfig(_Part):
 
     @model_validator(mode="after")
     def _check_names(self):
-        import re
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", self.run_name or ""):
             raise ValueError(f"run_name={self.run_name!r} must be a plain directory name (letters, digits, . _ -), not a path; "
                              "put the parent directory in output_dir")
@@ -205,43 +204,6 @@ class RunConfig(_Part):
 
     def to_dict(self) -> dict: return self.model_dump(mode="json", by_alias=True)
 
-# %% ../nbs/01_config.ipynb #e325efa2
-def _schema_keys(model=RunConfig, prefix="") -> list[str]:
-    "Every dotted key of `model`'s schema, aliases used."
-    keys = []
-    for name, f in model.model_fields.items():
-        key = prefix + (f.alias or name)
-        keys.append(key)
-        ann = f.annotation
-        if isinstance(ann, type) and issubclass(ann, BaseModel): keys += _schema_keys(ann, key + ".")
-    return keys
-
-FOREIGN_KEYS = {  # names used by other fine-tuning tools (Axolotl, TRL, HF TrainingArguments) -> codex-nb's key
-    "base_model": "model.name", "model_name_or_path": "model.name", "torch_dtype": "model.dtype",
-    "lora_r": "lora.r", "rank": "lora.r", "alpha": "lora.lora_alpha", "dropout": "lora.lora_dropout",
-    "lora_target_modules": "lora.target_modules", "micro_batch_size": "training.per_device_train_batch_size",
-    "batch_size": "training.per_device_train_batch_size", "lr": "training.learning_rate",
-    "learning_rate": "training.learning_rate", "epochs": "training.num_epochs", "num_train_epochs": "training.num_epochs",
-    "lr_scheduler": "training.lr_scheduler_type", "sequence_len": "data.max_length", "max_seq_length": "data.max_length",
-    "save_steps": "training.save_every", "eval_steps": "training.eval_every", "bf16": "training.mixed_precision",
-    "fp16": "training.mixed_precision", "resume_from_checkpoint": "training.resume_from", "dataset_path": "data.path",
-}
-
-def _did_you_mean(key:str) -> str:
-    keys = _schema_keys()
-    leaf = key.rsplit(".", 1)[-1]
-    if leaf in FOREIGN_KEYS and FOREIGN_KEYS[leaf] != key: return f" (did you mean {FOREIGN_KEYS[leaf]}? codex-nb keeps it there)"
-    close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6) or \
-            [k for k in keys if difflib.get_close_matches(leaf, [k.rsplit(".", 1)[-1]], cutoff=0.75)][:1]
-    return f" (did you mean {close[0]}?)" if close else ""
-
-def _problem(err:dict) -> str:
-    key = ".".join(str(p) for p in err["loc"])
-    if err["type"] == "extra_forbidden": return f"{key}: unknown key{_did_you_mean(key)}"
-    value = err.get("input")
-    msg = err["msg"].removeprefix("Value error, ")
-    return f"{key or '(top level)'}: {msg} (got {value!r})" if not isinstance(value, dict) else f"{key or '(top level)'}: {msg}"
-
 # %% ../nbs/01_config.ipynb #0c9aadf5
 @dataclass(frozen=True)
 class Rename:
@@ -250,8 +212,12 @@ class Rename:
     new: str|None  # Dotted key in the newer schema; None: removed, and a config still setting it is refused
     note: str = ""  # Why, shown to the user
 
+
+# %% ../nbs/01_config.ipynb #200f0b53
 MIGRATIONS: dict[int, list[Rename]] = {}  # v -> the renames taking a version-v config to v+1 (schema 1 is the first)
 
+
+# %% ../nbs/01_config.ipynb #99147e74
 def _pop(d:dict, dotted:str):
     *parents, leaf = dotted.split(".")
     for p in parents:
@@ -264,6 +230,7 @@ def _put(d:dict, dotted:str, value):
     for p in parents: d = d.setdefault(p, {})
     d[leaf] = value
 
+
 # %% ../nbs/01_config.ipynb #f7cc304d
 def upgrade(data:dict, # A config as plain data; not modified
             source:str="config", # Named in notes and errors
@@ -271,10 +238,12 @@ def upgrade(data:dict, # A config as plain data; not modified
             target:int=SCHEMA_VERSION # The schema version to reach
            ) -> tuple[dict, list[str]]:
     "Bring `data` from its `schema_version` to `target`: returns the upgraded data and one note per moved key."
-    import copy
     migrations = MIGRATIONS if migrations is None else migrations
     version = data.get("schema_version", target)
     if not isinstance(version, int): raise ConfigError(f"{source}: schema_version must be an integer, got {version!r}")
+    if version < 1:
+        raise ConfigError(f"{source}: schema_version {version} does not exist (schema 1 is the first)",
+                          hint=f"set schema_version: {target}, or leave it out")
     if version > target:
         raise ConfigError(f"{source}: written for schema_version {version}, but this codex-nb reads up to {target}",
                           hint="upgrade codex-nb, or rewrite the file for this version (codex-nb validate shows the expected keys)")
@@ -291,10 +260,52 @@ def upgrade(data:dict, # A config as plain data; not modified
     if version != target: data["schema_version"] = target
     return data, notes
 
+# %% ../nbs/01_config.ipynb #e325efa2
+def _schema_keys(model=RunConfig, prefix="") -> list[str]:
+    "Every dotted key of `model`'s schema, aliases used."
+    keys = []
+    for name, f in model.model_fields.items():
+        key = prefix + (f.alias or name)
+        keys.append(key)
+        ann = f.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel): keys += _schema_keys(ann, key + ".")
+    return keys
+
+
+# %% ../nbs/01_config.ipynb #4ec62de5
+FOREIGN_KEYS = {  # names used by other fine-tuning tools (Axolotl, TRL, HF TrainingArguments) -> codex-nb's key
+    "base_model": "model.name", "model_name_or_path": "model.name", "torch_dtype": "model.dtype",
+    "lora_r": "lora.r", "rank": "lora.r", "alpha": "lora.lora_alpha", "dropout": "lora.lora_dropout",
+    "lora_target_modules": "lora.target_modules", "micro_batch_size": "training.per_device_train_batch_size",
+    "batch_size": "training.per_device_train_batch_size", "lr": "training.learning_rate",
+    "learning_rate": "training.learning_rate", "epochs": "training.num_epochs", "num_train_epochs": "training.num_epochs",
+    "lr_scheduler": "training.lr_scheduler_type", "sequence_len": "data.max_length", "max_seq_length": "data.max_length",
+    "save_steps": "training.save_every", "eval_steps": "training.eval_every", "bf16": "training.mixed_precision",
+    "fp16": "training.mixed_precision", "resume_from_checkpoint": "training.resume_from", "dataset_path": "data.path",
+}
+
+
+# %% ../nbs/01_config.ipynb #a4508b1d
+def _did_you_mean(key:str) -> str:
+    keys = _schema_keys()
+    leaf = key.rsplit(".", 1)[-1]
+    if leaf in FOREIGN_KEYS and FOREIGN_KEYS[leaf] != key: return f" (did you mean {FOREIGN_KEYS[leaf]}? codex-nb keeps it there)"
+    close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6) or \
+            [k for k in keys if difflib.get_close_matches(leaf, [k.rsplit(".", 1)[-1]], cutoff=0.75)][:1]
+    return f" (did you mean {close[0]}?)" if close else ""
+
+def _problem(err:dict) -> str:
+    key = ".".join(str(p) for p in err["loc"])
+    if err["type"] == "extra_forbidden": return f"{key}: unknown key{_did_you_mean(key)}"
+    value = err.get("input")
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"{key or '(top level)'}: {msg} (got {value!r})" if not isinstance(value, dict) else f"{key or '(top level)'}: {msg}"
+
+
 # %% ../nbs/01_config.ipynb #4d10bb35
 def validate(data:dict, # The configuration as plain Python data (e.g. parsed YAML)
              source:str="config" # Where `data` came from, named in error messages
-            ):
+            ) -> RunConfig:
     "Validate `data` into a `RunConfig`, upgrading an older `schema_version` first. Raises `ConfigError` listing every problem."
     if not isinstance(data, dict): raise ConfigError(f"{source}: expected a mapping of keys to values, got {type(data).__name__}")
     data, notes = upgrade(data, source)
@@ -317,14 +328,6 @@ def config_dir() -> Path:
                       hint="run from the codex-nb checkout or set CODEX_NB_CONFIG_DIR to a directory holding config.yaml")
 
 # %% ../nbs/01_config.ipynb #9e3ca106
-def _hydra_error(e:Exception, overrides:list[str]) -> ConfigError:
-    msg = str(e).splitlines()[0]
-    key = next((o.split("=")[0].lstrip("+~") for o in overrides if o.split("=")[0].lstrip("+~") in str(e)), None)
-    hint = "check the override spelling (codex-nb validate --help shows the syntax)"
-    if key and "." in key: hint = f"{key} is not a config key{_did_you_mean(key)}"
-    elif key: hint = f"{key!r}: pick an existing file in configs/{key}/ or check the spelling"
-    return ConfigError(f"cannot compose the config with overrides {overrides}: {msg}", hint=hint)
-
 def _as_hydra(override:str, root:Path) -> str:
     "A value override becomes `++key=value` (set or add), so a misspelt key reaches validation and gets a did-you-mean."
     key, eq, value = override.partition("=")
@@ -333,6 +336,18 @@ def _as_hydra(override:str, root:Path) -> str:
     if not eq or key.startswith(("+", "~")) or (root/key).is_dir(): return override  # group choice or explicit syntax
     return "++" + override
 
+
+# %% ../nbs/01_config.ipynb #546e7730
+def _hydra_error(e:Exception, overrides:list[str]) -> ConfigError:
+    msg = str(e).splitlines()[0]
+    key = next((o.split("=")[0].lstrip("+~") for o in overrides if o.split("=")[0].lstrip("+~") in str(e)), None)
+    hint = "check the override spelling (codex-nb validate --help shows the syntax)"
+    if key and "." in key: hint = f"{key} is not a config key{_did_you_mean(key)}"
+    elif key: hint = f"{key!r}: pick an existing file in configs/{key}/ or check the spelling"
+    return ConfigError(f"cannot compose the config with overrides {overrides}: {msg}", hint=hint)
+
+
+# %% ../nbs/01_config.ipynb #f9c50d73
 def compose(overrides:list[str]=(), # Hydra overrides: `group=option`, `key.sub=value`
             config_name:str="config", # Top-level config file in the tree, without `.yaml`
             config_path:str|Path|None=None # The tree; defaults to `config_dir()`
@@ -345,9 +360,10 @@ def compose(overrides:list[str]=(), # Hydra overrides: `group=option`, `key.sub=
     overrides = list(overrides)
     root = Path(config_path).resolve() if config_path else config_dir()
     hydra_overrides = [_as_hydra(o, root) for o in overrides]
-    if any(h.startswith("++safety.policy=") for h in hydra_overrides) and any(o.startswith(("safety.policy.", "+safety.policy.", "++safety.policy.")) for o in overrides):
-        raise ConfigError("a policy file (safety=FILE.yaml) and safety.policy.* overrides cannot be combined: the overrides would replace the file",
-                          hint="put those settings into the policy file")
+    policy_keys = ("safety.policy.", "+safety.policy.", "++safety.policy.")
+    if any(h.startswith("++safety.policy=") for h in hydra_overrides) and any(o.startswith(policy_keys) for o in overrides):
+        raise ConfigError("a policy file (safety=FILE.yaml) and safety.policy.* overrides cannot be combined: "
+                          "the overrides would replace the file", hint="put those settings into the policy file")
     if not (root/f"{config_name}.yaml").exists():
         options = sorted(p.stem for p in root.glob("*.yaml"))
         raise ConfigError(f"config {config_name!r} not found in {root}", hint=f"use one of {options}")
@@ -357,43 +373,19 @@ def compose(overrides:list[str]=(), # Hydra overrides: `group=option`, `key.sub=
         return OmegaConf.to_container(composed, resolve=True)
     except (HydraException, OmegaConfBaseException, ValueError) as e: raise _hydra_error(e, overrides) from None
 
-# %% ../nbs/01_config.ipynb #575e28d9
-def load_config(overrides:list[str]=(), # Hydra overrides, e.g. `["training=smoke", "lora.r=16"]`
-                config_name:str="config", # Top-level config file in the tree
-                config_path:str|Path|None=None, # The tree; defaults to `config_dir()`
-                config_file:str|Path|None=None # Your YAML file, full or partial, applied on top of the tree
-               ) -> RunConfig:
-    "Compose and validate a `RunConfig`: the tree, then `config_file`, then `overrides`. Raises `ConfigError` naming every bad key."
-    overrides = list(overrides)
-    source = f"configs/{config_name}.yaml" + (f" + {config_file}" if config_file else "") + (f" + {len(overrides)} override(s)" if overrides else "")
-    if config_file is None: return validate(compose(overrides, config_name, config_path), source=source)
-    root = Path(config_path).resolve() if config_path else config_dir()
-    user = read_yaml(config_file)
-    choices = [f"{k}={v}" for k, v in user.items() if isinstance(v, str) and (root/k).is_dir()]  # `model: tiny-llama`
-    values = {k: v for k, v in user.items() if not (isinstance(v, str) and (root/k).is_dir())}
-    cli_choices = [o for o in overrides if _is_group_choice(o, root)]
-    merged = _deep_merge(compose(choices + cli_choices, config_name, config_path), values)
-    return validate(apply_overrides(merged, [o for o in overrides if not _is_group_choice(o, root)]), source=source)
-
-# %% ../nbs/01_config.ipynb #d4db80e2
-def quote(value) -> str:
-    """`value` (as text) single-quoted for a Hydra override, so that it is read back unchanged.
-
-    In Hydra's quoted strings a backslash escapes a quote, and backslashes are escaped only before a quote or at the
-    end (Hydra docs, "Override grammar: quoted values")."""
-    import re
-    text = re.sub(r"(\\+)(?='|$)", lambda m: m.group(1) * 2, str(value))  # a run of backslashes before ' or the end
-    return "'" + text.replace("'", "\\'") + "'"
 
 # %% ../nbs/01_config.ipynb #adf0939f
 def _is_group_choice(override:str, root:Path) -> bool:
     key, eq, _ = override.partition("=")
     return bool(eq) and not key.startswith(("+", "~")) and (root/key).is_dir()
 
+
+# %% ../nbs/01_config.ipynb #3fd70fa4
 def _deep_merge(base:dict, update:dict) -> dict:
     out = dict(base)
     for k, v in update.items(): out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
     return out
+
 
 # %% ../nbs/01_config.ipynb #12090419
 def read_yaml(path) -> dict:
@@ -416,23 +408,46 @@ def apply_overrides(data:dict, # A complete config as plain data (no defaults li
                     overrides:list[str] # Hydra value overrides, e.g. `training.max_steps=20`
                    ) -> dict:
     "`data` with Hydra `overrides` applied (the full override grammar: quoting, lists, `++key=value`)."
-    import tempfile
     if not overrides: return data
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp)/"config.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
         return compose(overrides, "config", tmp)
 
-# %% ../nbs/01_config.ipynb #f30b2254
-def load_run_config(run_dir, # A run directory: its config.yaml is the run's resolved config
-                    overrides:list[str]=() # Hydra value overrides applied on top
-                   ) -> RunConfig:
-    "A run's own config, with `overrides`, placed where the run directory is now (so a moved run still resumes)."
-    run_dir = Path(run_dir)
-    if not (run_dir/"config.yaml").is_file():
-        raise ConfigError(f"{run_dir} is not a run directory (no config.yaml in it)", hint="give the directory codex-nb train wrote, e.g. runs/demo")
-    data = read_yaml(run_dir/"config.yaml")
-    data.update(output_dir=str(run_dir.resolve().parent), run_name=run_dir.resolve().name)
-    return validate(apply_overrides(data, list(overrides)), source=str(run_dir/"config.yaml") + (f" + {len(overrides)} override(s)" if overrides else ""))
+# %% ../nbs/01_config.ipynb #6f2ae876
+def _tree_file(config_name:str, config_path=None) -> str:
+    "How errors name the tree's top-level file: `configs/NAME.yaml` for the tree found by default, else its full path."
+    root = Path(config_path).resolve() if config_path else config_dir()
+    chosen = config_path or os.environ.get("CODEX_NB_CONFIG_DIR")
+    if chosen and Path(chosen).resolve() == root: return str(root/f"{config_name}.yaml")
+    return f"configs/{config_name}.yaml"
+
+# %% ../nbs/01_config.ipynb #575e28d9
+def load_config(overrides:list[str]=(), # Hydra overrides, e.g. `["training=smoke", "lora.r=16"]`
+                config_name:str="config", # Top-level config file in the tree
+                config_path:str|Path|None=None, # The tree; defaults to `config_dir()`
+                config_file:str|Path|None=None # Your YAML file, full or partial, applied on top of the tree
+               ) -> RunConfig:
+    "Compose and validate a `RunConfig`: the tree, then `config_file`, then `overrides`. Raises `ConfigError` naming every bad key."
+    overrides = list(overrides)
+    root = Path(config_path).resolve() if config_path else config_dir()
+    source = (_tree_file(config_name, config_path) + (f" + {config_file}" if config_file else "")
+              + (f" + {len(overrides)} override(s)" if overrides else ""))
+    if config_file is None: return validate(compose(overrides, config_name, root), source=source)
+    user = read_yaml(config_file)
+    choices = [f"{k}={v}" for k, v in user.items() if isinstance(v, str) and (root/k).is_dir()]  # `model: tiny-llama`
+    values = {k: v for k, v in user.items() if not (isinstance(v, str) and (root/k).is_dir())}
+    cli_choices = [o for o in overrides if _is_group_choice(o, root)]
+    merged = _deep_merge(compose(choices + cli_choices, config_name, config_path), values)
+    return validate(apply_overrides(merged, [o for o in overrides if not _is_group_choice(o, root)]), source=source)
+
+# %% ../nbs/01_config.ipynb #d4db80e2
+def quote(value) -> str:
+    """`value` (as text) single-quoted for a Hydra override, so that it is read back unchanged.
+
+    In Hydra's quoted strings a backslash escapes a quote, and backslashes are escaped only before a quote or at the
+    end (Hydra docs, "Override grammar: quoted values")."""
+    text = re.sub(r"(\\+)(?='|$)", lambda m: m.group(1) * 2, str(value))  # a run of backslashes before ' or the end
+    return "'" + text.replace("'", "\\'") + "'"
 
 # %% ../nbs/01_config.ipynb #6f33c31e
 def save_config(cfg:RunConfig, path) -> Path:
@@ -444,6 +459,20 @@ def load_config_file(path) -> RunConfig:
     "Read and validate a complete YAML config file (a run's `config.yaml`). Raises `ConfigError` naming the file."
     return validate(read_yaml(path), source=str(path))
 
+# %% ../nbs/01_config.ipynb #f30b2254
+def load_run_config(run_dir, # A run directory: its config.yaml is the run's resolved config
+                    overrides:list[str]=() # Hydra value overrides applied on top
+                   ) -> RunConfig:
+    "A run's own config, with `overrides`, placed where the run directory is now (so a moved run still resumes)."
+    run_dir = Path(run_dir)
+    if not (run_dir/"config.yaml").is_file():
+        raise ConfigError(f"{run_dir} is not a run directory (no config.yaml in it)",
+                          hint="give the directory codex-nb train wrote, e.g. runs/demo")
+    data = read_yaml(run_dir/"config.yaml")
+    data.update(output_dir=str(run_dir.resolve().parent), run_name=run_dir.resolve().name)
+    source = str(run_dir/"config.yaml") + (f" + {len(overrides)} override(s)" if overrides else "")
+    return validate(apply_overrides(data, list(overrides)), source=source)
+
 # %% ../nbs/01_config.ipynb #21aec9fc
 def config_hash(cfg:RunConfig) -> str:
     "sha256 of the config's canonical JSON (sorted keys): equal configs, equal hashes."
@@ -453,19 +482,23 @@ def config_hash(cfg:RunConfig) -> str:
 def resolve_paths(cfg:RunConfig, # A validated config
                   base=None # Relative paths are relative to this directory; default: the working directory
                  ) -> RunConfig:
-    "`cfg` with its local paths absolute: `data.path` (and train/val/test_path), `model.path`, `lora.init_from`, a `dir:`/`gguf:` or path `model.name`, a policy file."
+    """`cfg` with its local paths absolute.
+
+    These are `data.path` (and train/val/test_path), `model.path`, `lora.init_from`, a `dir:`/`gguf:` or path
+    `model.name`, and a policy file."""
     base = Path(base or Path.cwd())
     absolute = lambda p: str((base/Path(p).expanduser()).resolve()) if p else p
     name = cfg.model.name
     kind, sep, rest = name.partition(":")
     if kind in ("dir", "gguf") and rest: name = f"{kind}:{absolute(rest)}"
-    elif name.endswith(".gguf") or (base/name).is_dir(): name = absolute(name)  # a bare path; a registry name has no slash
+    elif name.endswith(".gguf") or (base/name).is_dir(): name = absolute(name)  # a bare path: a GGUF file or a directory here
     policy = cfg.safety.policy
     if isinstance(policy, str) and policy: policy = absolute(policy)
     return cfg.model_copy(update=dict(
         model=cfg.model.model_copy(update=dict(name=name, path=absolute(cfg.model.path))),
         lora=cfg.lora.model_copy(update=dict(init_from=absolute(cfg.lora.init_from))),
-        data=cfg.data.model_copy(update={k: absolute(getattr(cfg.data, k)) for k in ("path", "train_path", "val_path", "test_path")}),
+        data=cfg.data.model_copy(update={k: absolute(getattr(cfg.data, k))
+                                         for k in ("path", "train_path", "val_path", "test_path")}),
         safety=cfg.safety.model_copy(update=dict(policy=policy))))
 
 # %% ../nbs/01_config.ipynb #f53f4101
@@ -476,9 +509,11 @@ def check_hardware(cfg:RunConfig) -> str:
     resolve_dtype(cfg.model.dtype, device)
     mp = cfg.training.mixed_precision
     if mp == "fp16" and device == "cpu":
-        raise ConfigError("training.mixed_precision=fp16 on CPU: there are no fast fp16 CPU kernels", hint="use training.mixed_precision=no")
+        raise ConfigError("training.mixed_precision=fp16 on CPU: there are no fast fp16 CPU kernels",
+                          hint="use training.mixed_precision=no")
     if mp == "bf16" and device == "cpu" and not cpu_has_native_bf16():
-        raise ConfigError("training.mixed_precision=bf16 on a CPU without native bfloat16 (no avx512_bf16/amx_bf16): every op would be emulated",
+        raise ConfigError("training.mixed_precision=bf16 on a CPU without native bfloat16 (no avx512_bf16/amx_bf16): "
+                          "every op would be emulated",
                           hint="use training.mixed_precision=no (float32 is faster here)")
     if mp == "bf16" and device.startswith("cuda") and not torch.cuda.is_bf16_supported():
         raise ConfigError("training.mixed_precision=bf16 on a GPU without native bfloat16 (compute capability < 8.0)",

@@ -6,7 +6,7 @@ Docs: https://codex-nb.github.io/codex-nb/lora.html.md"""
 
 # %% ../nbs/03_lora.ipynb #a27f4655
 from __future__ import annotations
-import difflib, json
+import dataclasses, difflib, json
 from pathlib import Path
 from .core import CheckpointError, ConfigError, ModelError, atomic_dir
 
@@ -58,24 +58,27 @@ def target_modules_for(model, # A `transformers` model
     attention, mlp = TARGETS[model_type]
     return attention + (mlp if include_mlp else [])
 
-# %% ../nbs/03_lora.ipynb #ec139363
+# %% ../nbs/03_lora.ipynb #c998f556
 def _lora_fields() -> set[str]:
-    import dataclasses
     from peft import LoraConfig
     return {f.name for f in dataclasses.fields(LoraConfig)}
 
+# %% ../nbs/03_lora.ipynb #6b6f69ff
 def _did_you_mean(names, choices) -> str:
     close = [m for n in names for m in difflib.get_close_matches(n, sorted(choices), n=1)]
     return f"did you mean {', '.join(close)}? " if close else ""
 
+# %% ../nbs/03_lora.ipynb #28961686
 def _adaptable_layers(model) -> dict:
     "Dotted name -> module, for every layer LoRA can adapt (Linear, and transformers' transposed Conv1D)."
     import torch
     from transformers.pytorch_utils import Conv1D
     return {n: m for n, m in model.named_modules() if isinstance(m, (torch.nn.Linear, Conv1D))}
 
+# %% ../nbs/03_lora.ipynb #a0dcf91b
 def _matches(name:str, target:str) -> bool: return name == target or name.endswith("." + target)  # PEFT's rule for a list
 
+# %% ../nbs/03_lora.ipynb #dc79f5dd
 def lora_config(model, # The `transformers` model the adapter is for
                 **overrides # Any `peft.LoraConfig` field, plus `include_mlp`
                ):
@@ -126,12 +129,14 @@ def save_adapter(model, # A PEFT model
 # %% ../nbs/03_lora.ipynb #bdfec546
 def load_adapter(base_model, # The base `transformers` model the adapter was trained on, or a PEFT model of it
                  path, # Directory holding adapter_config.json and adapter_model.safetensors
-                 is_trainable:bool=False,
+                 is_trainable:bool=False, # Leave the adapter's weights trainable (to train it further)
                  adapter_name:str="default"): # Its name in the PEFT model (several adapters can share one base)
     """Load a saved adapter onto `base_model` and make it the active one; returns the PEFT model.
 
     Given a PEFT model, the adapter is added beside those it holds (PEFT's `load_adapter`), so comparing checkpoints
-    loads the base weights once. Raises `CheckpointError` if the files are missing, not safetensors, or do not fit."""
+    loads the base weights once. An `adapter_name` the PEFT model already holds is only made active: `path` is not
+    read again, so give each adapter its own name. Raises `CheckpointError` if the files are missing, not
+    safetensors, or do not fit."""
     from peft import PeftModel
     path = Path(path)
     if not (path/"adapter_config.json").exists():
@@ -155,7 +160,9 @@ def merge_adapter(model, # A PEFT model
                   path, # Output directory for the merged model
                   tokenizer=None # Saved beside the weights when given
                  ):
-    "Merge the adapter into the base weights and save a plain `transformers` model to `path`."
+    """Merge the adapter into the base weights and save a plain `transformers` model to `path`; returns the merged model.
+
+    `model` is consumed: PEFT's `merge_and_unload` folds the adapter into its layers in place, so use the returned model."""
     merged = model.merge_and_unload()
     with atomic_dir(path) as tmp:
         merged.save_pretrained(tmp, safe_serialization=True)
@@ -175,7 +182,8 @@ def find_adapter(path, # An adapter directory, or a run or checkpoint directory 
     path = Path(path)
     found = next((p for p in (path, path/"adapter") if (p/"adapter_config.json").exists()), None)
     if found is None:
-        from codex_nb.trainer import checkpoint_dirs  # only to word the error: the trainer owns the checkpoint layout
+        # only to word the error: the trainer owns the checkpoint layout (a call-time import of a later module, 07)
+        from codex_nb.trainer import checkpoint_dirs
         steps = checkpoint_dirs(path)
         raise CheckpointError(f"{what}: {path} holds no adapter (no adapter_config.json in it or in its adapter/)",
                               hint=f"the run did not finish; start from its last checkpoint: {what}={steps[-1]}" if steps else
@@ -184,7 +192,48 @@ def find_adapter(path, # An adapter directory, or a run or checkpoint directory 
         raise CheckpointError(f"{what}: {found} has no adapter_model.safetensors", hint="only safetensors adapters are loaded")
     return found
 
-# %% ../nbs/03_lora.ipynb #b07df8b7
+# %% ../nbs/03_lora.ipynb #564d38e0
+def _other_model(saved:dict) -> str: return f"another model ({saved.get('base_model_name_or_path')})"
+
+def _check_same_layers(model, found:Path, saved:dict):
+    "Raise `CheckpointError` when the saved adapter targets layers `model` does not have (trained on another model)."
+    layers = [n for n, _ in model.get_base_model().named_modules()]
+    targets = saved.get("target_modules")
+    absent = [t for t in targets if not any(_matches(n, t) for n in layers)] if isinstance(targets, list) else []
+    if absent:
+        base = type(model.get_base_model()).__name__
+        raise CheckpointError(f"lora.init_from: the adapter in {found} was trained on {_other_model(saved)}: "
+                              f"{base} has no layer named {', '.join(absent)}",
+                              hint="start from an adapter trained on this base model")
+
+# %% ../nbs/03_lora.ipynb #b88ab921
+def _check_same_settings(model, found:Path, saved:dict):
+    "Raise `ConfigError` naming each `_SHAPING` setting of `model`'s adapter that differs from the saved adapter's."
+    now = model.peft_config["default"].to_dict()
+    differ = [k for k in _SHAPING if _setting(saved.get(k)) != _setting(now.get(k))]
+    if differ:
+        raise ConfigError(f"lora.init_from: the adapter in {found} was trained with other LoRA settings: "
+                          + "; ".join(f"{k} was {_setting(saved.get(k))!r}, now {_setting(now.get(k))!r}" for k in differ),
+                          hint="set " + " ".join(f"lora.{k}={json.dumps(_setting(saved.get(k)), separators=(',', ':'))}"
+                                                 for k in differ)
+                               + " as the adapter was trained, or leave out lora.init_from to start from zero")
+
+# %% ../nbs/03_lora.ipynb #d801709f
+def _load_weights(model, found:Path, saved:dict):
+    "Copy the weights saved in `found` into `model`'s adapter. Raises `CheckpointError` when they do not fit."
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+    base = type(model.get_base_model()).__name__
+    try: result = set_peft_model_state_dict(model, load_file(found/"adapter_model.safetensors"))
+    except (RuntimeError, KeyError):  # a size mismatch: another base model of the same architecture
+        raise CheckpointError(f"lora.init_from: the adapter in {found} does not fit {base}: its weights have other shapes "
+                              f"(trained on {_other_model(saved)})", hint="start from an adapter trained on this base model") from None
+    missing = [k for k in result.missing_keys if "lora_" in k]
+    if missing or result.unexpected_keys:
+        raise CheckpointError(f"lora.init_from: the adapter in {found} does not fit: {len(missing)} adapter weights missing, "
+                              f"{len(result.unexpected_keys)} unknown", hint="start from an adapter trained on this base model")
+
+# %% ../nbs/03_lora.ipynb #14cb4a28
 def init_adapter(model, # A PEFT model made by `apply_lora`, its adapter still untrained
                  path # An adapter directory, or a run or checkpoint directory with one in `adapter/`
                 ) -> Path:
@@ -192,27 +241,9 @@ def init_adapter(model, # A PEFT model made by `apply_lora`, its adapter still u
 
     Raises `CheckpointError` when `path` holds no safetensors adapter or its weights do not fit `model`, and
     `ConfigError` when it was trained with other LoRA settings (named, with the values to set)."""
-    from peft import set_peft_model_state_dict
-    from safetensors.torch import load_file
     found = find_adapter(path)
-    saved, now = json.loads((found/"adapter_config.json").read_text()), model.peft_config["default"].to_dict()
-    base, other = type(model.get_base_model()).__name__, f"another model ({saved.get('base_model_name_or_path')})"
-    layers = [n for n, _ in model.get_base_model().named_modules()]
-    if isinstance(saved.get("target_modules"), list) and (absent := [t for t in saved["target_modules"] if not any(_matches(n, t) for n in layers)]):
-        raise CheckpointError(f"lora.init_from: the adapter in {found} was trained on {other}: {base} has no layer named {', '.join(absent)}",
-                              hint="start from an adapter trained on this base model")
-    differ = [k for k in _SHAPING if _setting(saved.get(k)) != _setting(now.get(k))]
-    if differ:
-        raise ConfigError(f"lora.init_from: the adapter in {found} was trained with other LoRA settings: "
-                          + "; ".join(f"{k} was {_setting(saved.get(k))!r}, now {_setting(now.get(k))!r}" for k in differ),
-                          hint="set " + " ".join(f"lora.{k}={json.dumps(_setting(saved.get(k)), separators=(',', ':'))}" for k in differ)
-                               + " as the adapter was trained, or leave out lora.init_from to start from zero")
-    try: result = set_peft_model_state_dict(model, load_file(found/"adapter_model.safetensors"))
-    except (RuntimeError, KeyError):  # a size mismatch: another base model of the same architecture
-        raise CheckpointError(f"lora.init_from: the adapter in {found} does not fit {base}: its weights have other shapes (trained on {other})",
-                              hint="start from an adapter trained on this base model") from None
-    missing = [k for k in result.missing_keys if "lora_" in k]
-    if missing or result.unexpected_keys:
-        raise CheckpointError(f"lora.init_from: the adapter in {found} does not fit: {len(missing)} adapter weights missing, "
-                              f"{len(result.unexpected_keys)} unknown", hint="start from an adapter trained on this base model")
+    saved = json.loads((found/"adapter_config.json").read_text())
+    _check_same_layers(model, found, saved)
+    _check_same_settings(model, found, saved)
+    _load_weights(model, found, saved)
     return found
