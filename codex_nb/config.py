@@ -172,7 +172,7 @@ class TrackingConfig(_Part):
     max_bytes: int = Field(10_000_000, ge=0)  # metrics.ndjson is rotated past this size (0: never)
     backup_count: int = Field(5, ge=0)  # Rotated parts kept (metrics.1.ndjson ...); older ones are deleted, and the drop is logged
     telemetry_every: int = Field(10, ge=0)  # CPU, memory and GPU figures every N steps (0: off)
-    mlflow_tracking_uri: str|None = None  # MLflow server or store; null: a local store under the run directory
+    mlflow_tracking_uri: str|None = None  # MLflow server or store; null: a local SQLite store, `<output_dir>/mlflow.db`
     mlflow_experiment: str = "codex-nb"  # MLflow experiment name
 
 # %% ../nbs/01_config.ipynb #99bdc23f
