@@ -695,7 +695,8 @@ def _setup_optimizer(cfg:RunConfig, model, accelerator, total_steps:int) -> tupl
     return model, optimizer, scheduler, params, output_layer
 
 # %% ../nbs/07_trainer.ipynb #347dc586
-_RESUME_KEYS = dict(model="model.name", train_sha256="the train split's bytes (data)", lora="lora",
+_RESUME_KEYS = dict(model="model.name", train_sha256="the train split's bytes (data)", lora="lora", packing="data.packing",
+                    max_length="data.max_length",
                     effective_batch_size="effective batch size (per-device batch x processes x gradient_accumulation_steps)",
                     total_steps="total steps (training.max_steps; the learning-rate schedule depends on it)")
 
@@ -729,10 +730,12 @@ def _rng_note(resume_dir:Path, state:dict, num_processes:int) -> str|None:
 
 # %% ../nbs/07_trainer.ipynb #c9400640
 def _check_resume(cfg:RunConfig, resume_dir:Path, staged_data:Path, effective_batch_size:int):
-    "Refuse to resume when the model, the train split's bytes, LoRA, the effective batch size or `max_steps` differ from the checkpoint's."
+    """Refuse to resume when the model, the train split's bytes, LoRA, packing, max_length, the effective batch size or
+    `max_steps` differ from the checkpoint's: everything `_must_match` records that is known before the model loads."""
     state = json.loads((resume_dir/"trainer_state.json").read_text())
     now = dict(model=cfg.model.name, effective_batch_size=effective_batch_size, lora=cfg.lora.model_dump(mode="json"),
-               train_sha256=json.loads((staged_data/"train.jsonl.manifest.json").read_text())["sha256"])
+               train_sha256=json.loads((staged_data/"train.jsonl.manifest.json").read_text())["sha256"],
+               packing=cfg.data.packing, max_length=cfg.data.max_length)
     if cfg.training.max_steps is not None: now["total_steps"] = cfg.training.max_steps
     if (error := _resume_mismatch(resume_dir, state["must_match"], now)) is not None: raise error
 

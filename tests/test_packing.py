@@ -33,8 +33,11 @@ def test_packed_resume_gives_the_uninterrupted_losses(tmp_path):
 def test_resume_refuses_to_switch_packing(tmp_path):
     from codex_nb.core import CheckpointError
     train(smoke(tmp_path, "training.save_every=3"), progress=False)
+    before = {name: (tmp_path/"smoke"/name).read_bytes() for name in ("run.json", "config.yaml")}
     with pytest.raises(CheckpointError, match="packing was True, now False"):
         train(smoke(tmp_path, "training.save_every=3", "data.packing=false", "training.resume_from=step_000003"), progress=False)
+    # refused before anything in the run directory is rewritten: the finished run is not marked failed
+    assert {name: (tmp_path/"smoke"/name).read_bytes() for name in before} == before
 
 def test_packed_two_process_ddp_matches_one_process(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
