@@ -6,7 +6,7 @@ Docs: https://codex-nb.github.io/codex-nb/config.html.md"""
 
 # %% ../nbs/01_config.ipynb #4cfddda0
 from __future__ import annotations
-import copy, difflib, hashlib, json, os, re, sys, tempfile
+import ast, copy, difflib, hashlib, inspect, io, json, os, re, sys, tempfile, textwrap, tokenize
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -15,10 +15,44 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .core import ConfigError, atomic_write_text, cpu_has_native_bf16, resolve_device, resolve_dtype
 
 # %% auto #0
-__all__ = ['EVAL_METRICS', 'SCHEMA_VERSION', 'MIGRATIONS', 'FOREIGN_KEYS', 'ModelConfig', 'DataConfig', 'LoraSettings',
-           'TrainingConfig', 'check_metric_name', 'EvalConfig', 'SafetyConfig', 'TrackingConfig', 'RunConfig', 'Rename',
-           'upgrade', 'validate', 'config_dir', 'compose', 'read_yaml', 'apply_overrides', 'load_config', 'quote',
-           'save_config', 'load_config_file', 'load_run_config', 'config_hash', 'resolve_paths', 'check_hardware']
+__all__ = ['EVAL_METRICS', 'SCHEMA_VERSION', 'MIGRATIONS', 'FOREIGN_KEYS', 'fields_table', 'ModelConfig', 'DataConfig',
+           'LoraSettings', 'TrainingConfig', 'check_metric_name', 'EvalConfig', 'SafetyConfig', 'TrackingConfig',
+           'RunConfig', 'Rename', 'upgrade', 'validate', 'config_dir', 'compose', 'read_yaml', 'apply_overrides',
+           'load_config', 'quote', 'save_config', 'load_config_file', 'load_run_config', 'config_hash', 'resolve_paths',
+           'check_hardware']
+
+# %% ../nbs/01_config.ipynb #e30d7293
+def _field_sources(model:type[BaseModel]) -> dict[str, tuple[str, str]]:
+    "Each field in `model`'s class body: its annotation as written, and its comment (continued on comment-only lines)."
+    source = textwrap.dedent(inspect.getsource(model))
+    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+    comments = {t.start[0]: t.string.lstrip("#").strip() for t in tokens if t.type == tokenize.COMMENT}
+    lines, fields = source.splitlines(), {}
+    for node in ast.parse(source).body[0].body:
+        if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)): continue
+        notes, n = [comments.get(node.end_lineno, "")], node.end_lineno + 1
+        while n in comments and lines[n - 1].lstrip().startswith("#"): notes.append(comments[n]); n += 1
+        fields[node.target.id] = ast.get_source_segment(source, node.annotation), " ".join(x for x in notes if x)
+    return fields
+
+# %% ../nbs/01_config.ipynb #02d0dfa2
+def fields_table(model:type[BaseModel], # A pydantic model defined in a source file (a config section, a record schema)
+                 section:str="" # The section's key, prefixed to each field's: `data` gives `data.path`
+                ) -> str:
+    """A Markdown table of `model`'s fields: key, type, default, and the comment beside the field in the class source.
+
+    A field holding a section of its own (`RunConfig.data`) shows that section's docstring. The comments are read
+    with `inspect` and `tokenize`, so a class without a source file (made in a notebook cell) raises `OSError`."""
+    sources, cell = _field_sources(model), lambda text: str(text).replace("|", "\\|")
+    rows = ["| key | type | default | meaning |", "|---|---|---|---|"]
+    for name, f in model.model_fields.items():
+        annotation, meaning = sources.get(name, (getattr(f.annotation, "__name__", str(f.annotation)), ""))
+        if f.is_required(): default = "required"
+        elif isinstance(f.default, BaseModel): default, meaning = "its defaults", meaning or type(f.default).__doc__ or ""
+        else: default = f"`{f.default!r}`"
+        key = (f"{section}." if section else "") + (f.alias or name)
+        rows.append(f"| `{key}` | `{cell(annotation)}` | {cell(default)} | {cell(meaning)} |")
+    return "\n".join(rows)
 
 # %% ../nbs/01_config.ipynb #266016bd
 class _Part(BaseModel):
