@@ -219,27 +219,27 @@ def write_jsonl(records, # Records to write: an iterable of dicts, a `datasets.D
 class PromptCompletion(BaseModel):
     "A training record: the model is given `prompt` and trained to produce `completion`."
     model_config = ConfigDict(extra="allow", strict=True)
-    prompt: str
-    completion: str
+    prompt: str  # What the model is given; not trained on (its labels are -100)
+    completion: str  # What the model learns to produce after the prompt; an EOS is appended when missing
 
 # %% ../nbs/04_data.ipynb #0c14b8cc
 class Text(BaseModel):
     "A plain language-modelling record: the model is trained on every token of `text`."
     model_config = ConfigDict(extra="allow", strict=True)
-    text: str
+    text: str  # The whole text, trained on (an EOS is appended)
 
 # %% ../nbs/04_data.ipynb #0aedcf4b
 class Message(BaseModel):
     "One turn of a chat."
     model_config = ConfigDict(extra="allow", strict=True)
-    role: Literal["system", "user", "assistant", "tool"]
-    content: str
+    role: Literal["system", "user", "assistant", "tool"]  # Who speaks; the loss is on assistant turns
+    content: str  # What is said
 
 # %% ../nbs/04_data.ipynb #d11b47b6
 class Messages(BaseModel):
     "A chat record: `messages` is rendered with the tokenizer's chat template and the assistant turns are trained."
     model_config = ConfigDict(extra="allow", strict=True)
-    messages: list[Message] = Field(min_length=1)
+    messages: list[Message] = Field(min_length=1)  # The turns in order; at least one from the assistant
 
     @field_validator("messages")
     @classmethod
