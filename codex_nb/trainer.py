@@ -696,7 +696,7 @@ def _setup_optimizer(cfg:RunConfig, model, accelerator, total_steps:int) -> tupl
 
 # %% ../nbs/07_trainer.ipynb #347dc586
 _RESUME_KEYS = dict(model="model.name", train_sha256="the train split's bytes (data)", lora="lora", packing="data.packing",
-                    max_length="data.max_length",
+                    max_length="data.max_length", num_epochs="training.num_epochs",
                     effective_batch_size="effective batch size (per-device batch x processes x gradient_accumulation_steps)",
                     total_steps="total steps (training.max_steps; the learning-rate schedule depends on it)")
 
@@ -704,6 +704,7 @@ def _resume_mismatch(resume_dir:Path, saved:dict, now:dict) -> CheckpointError|N
     "The error naming each setting that differs from the checkpoint's (LoRA down to the key), or None when all match."
     problems = []
     for k, v in now.items():
+        if k == "num_epochs" and k not in saved: continue  # a checkpoint from before it was recorded: total_steps decides
         old = saved.get(k)
         if old == v: continue
         if isinstance(old, dict) and isinstance(v, dict):
@@ -737,13 +738,15 @@ def _check_resume(cfg:RunConfig, resume_dir:Path, staged_data:Path, effective_ba
                train_sha256=json.loads((staged_data/"train.jsonl.manifest.json").read_text())["sha256"],
                packing=cfg.data.packing, max_length=cfg.data.max_length)
     if cfg.training.max_steps is not None: now["total_steps"] = cfg.training.max_steps
+    elif "num_epochs" in state["must_match"]: now["num_epochs"] = cfg.training.num_epochs  # total steps follow from it
     if (error := _resume_mismatch(resume_dir, state["must_match"], now)) is not None: raise error
 
 # %% ../nbs/07_trainer.ipynb #dad0d2e7
 def _must_match(cfg:RunConfig, train_sha256:str, effective_batch_size:int, total_steps:int) -> dict:
     "What a checkpoint records and a run resuming from it must share."
     return dict(model=cfg.model.name, train_sha256=train_sha256, lora=cfg.lora.model_dump(mode="json"), packing=cfg.data.packing,
-                max_length=cfg.data.max_length, effective_batch_size=effective_batch_size, total_steps=total_steps)
+                max_length=cfg.data.max_length, effective_batch_size=effective_batch_size, total_steps=total_steps,
+                num_epochs=cfg.training.num_epochs if cfg.training.max_steps is None else None)
 
 # %% ../nbs/07_trainer.ipynb #51601c26
 def _resume(accelerator, scheduler, resume_dir:Path|None, must_match:dict, info:dict) -> tuple[int, int, int]:
