@@ -274,12 +274,20 @@ def _is_random(value:str) -> bool:
 QUOTED_STRING = _BASE64.regex  # `(['"])([charset]+)(\1)`: Base64HighEntropyString's candidates
 ASSIGNED_VALUE = re.compile(r"(?<![=!<>])(?:=(?!=)|:(?![:=]))[ \t]*(?P<value>[A-Za-z0-9+/=_-]{20,}+)(?![.(\[{'\"`\\])")
 
-def _is_random_quoted(m:re.Match) -> bool:
-    "A quoted candidate: random, and not the expected value of a comparison."
-    compared = m.string[max(0, m.start() - 4):m.start()].rstrip().endswith(("==", "!="))
-    return not compared and _is_random(m[2])
+_PATH_PART = re.compile(r"[\w.-]+")
 
-def _is_random_assigned(m:re.Match) -> bool: return _is_random(m["value"])
+def _is_path(value:str) -> bool:
+    "A file path of word-like parts (`/tmp/work/tiny-gpt2b`): short parts look random as a whole, not one by one."
+    parts = value.split("/")[1:]
+    return (value.startswith(("/", "./", "../", "~/")) and len(parts) >= 2
+            and all(_PATH_PART.fullmatch(p) and not _is_random(p) for p in parts if p not in ("", ".", "..")))
+
+def _is_random_quoted(m:re.Match) -> bool:
+    "A quoted candidate: random, and not the expected value of a comparison or a file path."
+    compared = m.string[max(0, m.start() - 4):m.start()].rstrip().endswith(("==", "!="))
+    return not compared and _is_random(m[2]) and not _is_path(m[2])
+
+def _is_random_assigned(m:re.Match) -> bool: return _is_random(m["value"]) and not _is_path(m["value"])
 
 # %% ../nbs/05_safety.ipynb #b4eef449
 _IP_TRIGGERS = (r"\.(?<=[0-9]\.)[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}",)  # at the first dot
