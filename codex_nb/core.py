@@ -197,17 +197,19 @@ def atomic_dir(path, # Final directory; replaced if it exists
                overwrite:bool=True # Replace an existing `path`; when False an existing `path` is kept as is
               ):
     "Yield a temporary sibling directory to fill; it is renamed to `path` only if the block completes."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path).resolve()  # through a symlink to the directory it names; `.` gets its real name
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     old = path.with_name(f".{path.name}.{uuid.uuid4().hex}.old")
     tmp.mkdir()
     try:
         yield tmp
         if path.exists() and not overwrite: shutil.rmtree(tmp); return
-        if path.exists(): os.replace(path, old)  # set aside whole: a crash from here on leaves old or new, never half
+        if path.exists(): os.replace(path, old)  # set aside whole: never half of either (a kill here leaves it in `old`)
         os.replace(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         if old.exists() and not path.exists(): os.replace(old, path)
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    if old.is_dir(): shutil.rmtree(old, ignore_errors=True)
+    else: old.unlink(missing_ok=True)  # a file that stood where the directory goes

@@ -697,6 +697,7 @@ def _setup_optimizer(cfg:RunConfig, model, accelerator, total_steps:int) -> tupl
 # %% ../nbs/07_trainer.ipynb #347dc586
 _RESUME_KEYS = dict(model="model.name", train_sha256="the train split's bytes (data)", lora="lora", packing="data.packing",
                     max_length="data.max_length", num_epochs="training.num_epochs",
+                    seed="training.seed (the order of the data is drawn from it)",
                     effective_batch_size="effective batch size (per-device batch x processes x gradient_accumulation_steps)",
                     total_steps="total steps (training.max_steps; the learning-rate schedule depends on it)")
 
@@ -704,7 +705,7 @@ def _resume_mismatch(resume_dir:Path, saved:dict, now:dict) -> CheckpointError|N
     "The error naming each setting that differs from the checkpoint's (LoRA down to the key), or None when all match."
     problems = []
     for k, v in now.items():
-        if k == "num_epochs" and k not in saved: continue  # a checkpoint from before it was recorded: total_steps decides
+        if k in ("num_epochs", "seed") and k not in saved: continue  # a checkpoint from before they were recorded
         old = saved.get(k)
         if old == v: continue
         if isinstance(old, dict) and isinstance(v, dict):
@@ -733,12 +734,16 @@ def _rng_note(resume_dir:Path, state:dict, num_processes:int) -> str|None:
 def _check_resume(cfg:RunConfig, resume_dir:Path, staged_data:Path, effective_batch_size:int):
     """Refuse to resume when the model, the train split's bytes, LoRA, packing, max_length, the effective batch size or
     `max_steps` differ from the checkpoint's: everything `_must_match` records that is known before the model loads."""
-    state = json.loads((resume_dir/"trainer_state.json").read_text())
+    try: state = json.loads((resume_dir/"trainer_state.json").read_text()); state["must_match"]["model"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise CheckpointError(f"{resume_dir}/trainer_state.json is damaged: it does not say what the run must match",
+                              hint="resume from another checkpoint (checkpoints/step_NNNNNN), or leave out --resume-from") from None
     now = dict(model=cfg.model.name, effective_batch_size=effective_batch_size, lora=cfg.lora.model_dump(mode="json"),
                train_sha256=json.loads((staged_data/"train.jsonl.manifest.json").read_text())["sha256"],
                packing=cfg.data.packing, max_length=cfg.data.max_length)
     if cfg.training.max_steps is not None: now["total_steps"] = cfg.training.max_steps
     elif "num_epochs" in state["must_match"]: now["num_epochs"] = cfg.training.num_epochs  # total steps follow from it
+    if "seed" in state["must_match"]: now["seed"] = cfg.training.seed  # the data order is drawn from it
     if (error := _resume_mismatch(resume_dir, state["must_match"], now)) is not None: raise error
 
 # %% ../nbs/07_trainer.ipynb #dad0d2e7
@@ -746,7 +751,7 @@ def _must_match(cfg:RunConfig, train_sha256:str, effective_batch_size:int, total
     "What a checkpoint records and a run resuming from it must share."
     return dict(model=cfg.model.name, train_sha256=train_sha256, lora=cfg.lora.model_dump(mode="json"), packing=cfg.data.packing,
                 max_length=cfg.data.max_length, effective_batch_size=effective_batch_size, total_steps=total_steps,
-                num_epochs=cfg.training.num_epochs if cfg.training.max_steps is None else None)
+                num_epochs=cfg.training.num_epochs if cfg.training.max_steps is None else None, seed=cfg.training.seed)
 
 # %% ../nbs/07_trainer.ipynb #51601c26
 def _resume(accelerator, scheduler, resume_dir:Path|None, must_match:dict, info:dict) -> tuple[int, int, int]:
