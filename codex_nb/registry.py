@@ -450,7 +450,11 @@ def is_converted(spec:ModelSpec|str) -> bool:
         spec = get_spec(spec) if isinstance(spec, str) else spec
         if spec.source not in ("package", "gguf"): return True
         path = locate(spec)
-        return _usable(converted_dir(spec, path, spec.checksum or sha256_file(path)))
+        if spec.checksum: return _usable(converted_dir(spec, path, spec.checksum))
+        # no checksum: any usable copy of this model counts, rather than reading a large file once more only to say so
+        # (`load_model` hashes it anyway); a copy of an older version of the file only costs the notice
+        prefix = converted_dir(spec, path, "")
+        return any(_usable(d) for d in prefix.parent.glob(prefix.name + "*"))
     except Exception: return True  # whatever is wrong, load_model will say it
 
 # %% ../nbs/02_registry.ipynb #604c55ce

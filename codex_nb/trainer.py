@@ -732,19 +732,18 @@ def _rng_note(resume_dir:Path, state:dict, num_processes:int) -> str|None:
 
 # %% ../nbs/07_trainer.ipynb #c9400640
 def _check_resume(cfg:RunConfig, resume_dir:Path, staged_data:Path, effective_batch_size:int):
-    """Refuse to resume when the model, the train split's bytes, LoRA, packing, max_length, the effective batch size or
-    `max_steps` differ from the checkpoint's: everything `_must_match` records that is known before the model loads."""
-    try: state = json.loads((resume_dir/"trainer_state.json").read_text()); state["must_match"]["model"]
+    """Refuse to resume when anything `_must_match` records differs from the checkpoint's, as far as it is known before
+    the model loads: all of it but the total steps of a run by `num_epochs`, which `_resume` compares once known."""
+    try:
+        saved = json.loads((resume_dir/"trainer_state.json").read_text())["must_match"]
+        if not isinstance(saved, dict) or "model" not in saved: raise ValueError
     except (OSError, ValueError, KeyError, TypeError):
         raise CheckpointError(f"{resume_dir}/trainer_state.json is damaged: it does not say what the run must match",
                               hint="resume from another checkpoint (checkpoints/step_NNNNNN), or leave out --resume-from") from None
-    now = dict(model=cfg.model.name, effective_batch_size=effective_batch_size, lora=cfg.lora.model_dump(mode="json"),
-               train_sha256=json.loads((staged_data/"train.jsonl.manifest.json").read_text())["sha256"],
-               packing=cfg.data.packing, max_length=cfg.data.max_length)
-    if cfg.training.max_steps is not None: now["total_steps"] = cfg.training.max_steps
-    elif "num_epochs" in state["must_match"]: now["num_epochs"] = cfg.training.num_epochs  # total steps follow from it
-    if "seed" in state["must_match"]: now["seed"] = cfg.training.seed  # the data order is drawn from it
-    if (error := _resume_mismatch(resume_dir, state["must_match"], now)) is not None: raise error
+    train_sha256 = json.loads((staged_data/"train.jsonl.manifest.json").read_text())["sha256"]
+    now = _must_match(cfg, train_sha256, effective_batch_size, cfg.training.max_steps)
+    if cfg.training.max_steps is None: del now["total_steps"]  # known once the data is tokenized; num_epochs stands for it
+    if (error := _resume_mismatch(resume_dir, saved, now)) is not None: raise error
 
 # %% ../nbs/07_trainer.ipynb #dad0d2e7
 def _must_match(cfg:RunConfig, train_sha256:str, effective_batch_size:int, total_steps:int) -> dict:
